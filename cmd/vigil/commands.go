@@ -1,0 +1,12 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// subcommands lists vigil's subcommands; each lives in its own file.
+func subcommands(stdin io.Reader, stdout, stderr io.Writer) []*cobra.Command {
+	return []*cobra.Command{}
+}
