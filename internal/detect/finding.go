@@ -182,6 +182,8 @@ type Evidence struct {
 	Score int `json:"score,omitempty"`
 	// Distinct is a count of distinct items (e.g. distinct 404 paths).
 	Distinct int `json:"distinct,omitempty"`
+	// AlertDuration is how long a global anomaly lasted (recoveries only).
+	AlertDuration time.Duration `json:"-"`
 }
 
 // Request is a copy of the parts of the triggering request that help an
