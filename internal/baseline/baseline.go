@@ -178,9 +178,9 @@ func (a agg) meanStd() (mean, std float64) {
 
 // minute is the merged aggregate of one closed minute.
 type minute struct {
-	Index  int64 `json:"minute"`
-	Second agg   `json:"second"` // per-second request counts (60 samples)
-	Client agg   `json:"client"` // per-client request counts
+	Index  int64  `json:"minute"`
+	Second agg    `json:"second"` // per-second request counts (60 samples)
+	Client agg    `json:"client"` // per-client request counts
 	Req    uint64 `json:"req"`
 	Err    uint64 `json:"err"`
 }

@@ -160,7 +160,9 @@ func stats(a agg, source string, floorMean, floorStd, errRate float64) Stats {
 
 // Floor returns the snapshot in effect before any data: the floors, and
 // learning unless learning is disabled.
-func (m *Model) Floor(at time.Time) *Snapshot { return (&Model{cfg: m.cfg, learned: m.learned, seen: m.seen}).Snapshot(at) }
+func (m *Model) Floor(at time.Time) *Snapshot {
+	return (&Model{cfg: m.cfg, learned: m.learned, seen: m.seen}).Snapshot(at)
+}
 
 // persisted is the on-disk form of a Model.
 type persisted struct {

@@ -167,7 +167,10 @@ func (s *statusSet) has(code uint16) bool {
 
 // pathPattern matches a request path case-insensitively: exactly, or with
 // one '*' standing for any run of characters (a trailing '*' is a prefix).
-type pathPattern struct{ prefix, suffix []byte; wild bool }
+type pathPattern struct {
+	prefix, suffix []byte
+	wild           bool
+}
 
 func newPathPattern(p string) pathPattern {
 	b := bytes.ToLower([]byte(p))

@@ -24,8 +24,8 @@ func (s *State) Flagged(sec int64) bool { return s.FlaggedUntil >= sec }
 
 // behaviour is the lazily allocated part of State.
 type behaviour struct {
-	score   buckets // content score points per second (60 s)
-	auth    buckets // authentication failures (findtime, 60 buckets)
+	score    buckets // content score points per second (60 s)
+	auth     buckets // authentication failures (findtime, 60 buckets)
 	notFound distinct
 	enumAt   int64 // second of the last enumeration finding
 }

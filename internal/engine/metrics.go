@@ -28,7 +28,10 @@ type metrics struct {
 	errRate    prometheus.Gauge
 	learning   prometheus.Gauge
 	clients    []atomic.Int64
-	reported   struct{ lines, events, truncated, late, future uint64; rejected []uint64 }
+	reported   struct {
+		lines, events, truncated, late, future uint64
+		rejected                               []uint64
+	}
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {

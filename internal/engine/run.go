@@ -193,10 +193,10 @@ type dispatcher struct {
 	gf       []*detect.Finding
 
 	seq, lines, events, truncated, late, future uint64
-	reasons                                    []*parse.Error
-	rejected                                   []uint64
-	sec                                        int64 // event clock (whole seconds); 0 before the first event
-	now, first                                 time.Time
+	reasons                                     []*parse.Error
+	rejected                                    []uint64
+	sec                                         int64 // event clock (whole seconds); 0 before the first event
+	now, first                                  time.Time
 }
 
 func (d *dispatcher) run(ctx context.Context, in <-chan *source.Chunk) {
