@@ -33,7 +33,7 @@ var samples = []struct {
 	{"crafted-combined.log", FormatCombined},
 }
 
-func readLines(t *testing.T, name string) [][]byte {
+func readLines(t testing.TB, name string) [][]byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(testdata, name))
 	if err != nil {

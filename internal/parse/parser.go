@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -291,15 +292,16 @@ func parseStatus(b []byte) (uint16, bool) {
 
 // parseCount parses a non-negative decimal integer that fits an int64.
 func parseCount(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 { // 18 digits cannot overflow int64
+	if len(b) == 0 {
 		return 0, false
 	}
 	n := int64(0)
 	for _, c := range b {
-		if c < '0' || c > '9' {
+		d := int64(c - '0')
+		if c < '0' || c > '9' || n > (math.MaxInt64-d)/10 {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		n = n*10 + d
 	}
 	return n, true
 }
