@@ -121,8 +121,11 @@ func (x *xtables) list(ctx context.Context, f family) ([]rule, bool, error) {
 		return err
 	})
 	if err != nil {
+		// A missing chain exits with status 1, with a message that differs
+		// between variants (nf_tables without a filter table even calls it
+		// "incompatible"); go-iptables' ChainExists relies on the same.
 		var ierr *iptables.Error
-		if errors.As(err, &ierr) && ierr.IsNotExist() && !errors.Is(err, ErrLocked) {
+		if errors.As(err, &ierr) && ierr.ExitStatus() == 1 && !errors.Is(err, ErrLocked) {
 			return nil, false, nil
 		}
 		return nil, false, err
