@@ -95,7 +95,7 @@ func (b *IPSet) Setup(ctx context.Context) (err error) {
 		}
 		match := setRuleArgs(b.sets[f], b.cfg.Target, f)
 		keep := func(r rule) bool { return r.spec() == joinArgs(match) }
-		if err := b.xt.setup(ctx, f, keep, match); err != nil {
+		if _, err := b.xt.setup(ctx, f, keep, match); err != nil {
 			return fmt.Errorf("ipset setup: %w", err)
 		}
 		if h, err := b.header(ctx, b.sets[f]); err == nil {
@@ -240,6 +240,9 @@ func (b *IPSet) Block(ctx context.Context, bans []Ban) (err error) {
 		if err != nil {
 			return fmt.Errorf("ipset block: add %d entries to %s: %w", len(es), b.sets[f], err)
 		}
+		if b.log.Enabled(ctx, slog.LevelDebug) {
+			b.log.Debug("set entries added", "set", b.sets[f], "entries", len(es))
+		}
 	}
 	return nil
 }
@@ -266,6 +269,9 @@ func (b *IPSet) Unblock(ctx context.Context, prefixes []netip.Prefix) (err error
 		b.refreshCount(ctx, f)
 		if err != nil {
 			return fmt.Errorf("ipset unblock: remove %d entries from %s: %w", scripts[f].n, b.sets[f], err)
+		}
+		if b.log.Enabled(ctx, slog.LevelDebug) {
+			b.log.Debug("set entries removed", "set", b.sets[f], "entries", scripts[f].n)
 		}
 	}
 	return nil

@@ -277,11 +277,7 @@ func exerciseBackend(t *testing.T, tp topology, backend, target string) {
 	c := DefaultConfig()
 	c.Backend, c.Target = backend, target
 	b, reg, logs := newSystemBackend(t, c)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("backend logs:\n%s", logs)
-		}
-	})
+	t.Cleanup(func() { t.Logf("backend logs:\n%s", logs) })
 
 	expectReach(t, tp, true, "before setup")
 	if err := b.Setup(ctx); err != nil {

@@ -160,30 +160,34 @@ func (x *xtables) apply(ctx context.Context, f family, dels, adds [][]string) er
 // setup makes vigil's chain exist in family f, deletes the owned rules that
 // keep rejects (left over from another backend or target), appends match
 // when it is not nil and missing, and inserts the jumps from every parent
-// chain at position 1.
-func (x *xtables) setup(ctx context.Context, f family, keep func(rule) bool, match []string) error {
+// chain at position 1. It returns how many owned rules it kept.
+func (x *xtables) setup(ctx context.Context, f family, keep func(rule) bool, match []string) (kept int, err error) {
 	chain := x.cfg.Chain
 	rules, exists, err := x.list(ctx, f)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !exists {
 		if err := x.call(ctx, fmt.Sprintf("%s: create chain %s", f, chain), func() error {
 			return x.ipt[f].NewChain(filterTable, chain)
 		}); err != nil {
-			return err
+			return 0, err
 		}
 		x.log.Info("chain created", "family", f.String(), "chain", chain)
 	}
 	var dels [][]string
 	for _, r := range rules {
-		if r.owned() && !keep(r) {
+		switch {
+		case !r.owned():
+		case keep(r):
+			kept++
+		default:
 			dels = append(dels, r.args)
 		}
 	}
 	if len(dels) > 0 {
 		if err := x.apply(ctx, f, dels, nil); err != nil {
-			return err
+			return 0, err
 		}
 		x.log.Info("stale rules removed", "family", f.String(), "chain", chain, "rules", len(dels))
 	}
@@ -191,7 +195,7 @@ func (x *xtables) setup(ctx context.Context, f family, keep func(rule) bool, mat
 		if err := x.call(ctx, fmt.Sprintf("%s: add match rule to %s", f, chain), func() error {
 			return x.ipt[f].AppendUnique(filterTable, chain, match...)
 		}); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	jumped := 0
@@ -199,7 +203,7 @@ func (x *xtables) setup(ctx context.Context, f family, keep func(rule) bool, mat
 		if !builtin(parent) {
 			ok, err := x.chainExists(ctx, f, parent)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			if !ok {
 				x.log.Warn("parent chain missing: bans do not apply to its traffic", "family", f.String(), "chain", parent)
@@ -209,14 +213,14 @@ func (x *xtables) setup(ctx context.Context, f family, keep func(rule) bool, mat
 		if err := x.call(ctx, fmt.Sprintf("%s: jump from %s to %s", f, parent, chain), func() error {
 			return x.ipt[f].InsertUnique(filterTable, parent, 1, jumpArgs(chain)...)
 		}); err != nil {
-			return err
+			return 0, err
 		}
 		jumped++
 	}
 	if jumped == 0 {
-		return fmt.Errorf("%s: none of the parent chains %v exists: bans would have no effect", f, x.cfg.ParentChains)
+		return 0, fmt.Errorf("%s: none of the parent chains %v exists: bans would have no effect", f, x.cfg.ParentChains)
 	}
-	return nil
+	return kept, nil
 }
 
 // teardown removes vigil's rules from its chain in family f, and the jumps
