@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Format is the access-log format a Parser reads.
@@ -187,6 +188,8 @@ func (c Config) Validate() error {
 		switch {
 		case f.name == "":
 			errs = append(errs, fmt.Errorf("%s: must not be empty", f.key))
+		case strings.ContainsAny(f.name, "\"\\"):
+			errs = append(errs, fmt.Errorf("%s: must not contain '\"' or '\\' (got %q)", f.key, f.name))
 		case len(f.name) > maxFieldName:
 			errs = append(errs, fmt.Errorf("%s: must be at most %d bytes (got %d)", f.key, maxFieldName, len(f.name)))
 		case seen[f.name] != "":

@@ -85,17 +85,33 @@ func (p *Parser) scanJSON(b []byte) error {
 	if i < len(b) && b[i] == '}' {
 		i++
 	} else {
-		for {
-			// Key.
+		for k := 0; ; k++ {
+			// Key. Nginx writes the keys of a log format in the same order
+			// on every line: try the key seen at this position last time.
 			if i >= len(b) || b[i] != '"' {
 				return ErrSyntax
 			}
 			ks := i + 1
-			ke := stringEnd(b, ks)
-			if ke < 0 {
-				return ErrSyntax
+			var ke int
+			id, known := fieldID(0), false
+			if k < len(p.order) && p.order[k] != 0 {
+				q := p.quoted[p.order[k]-1]
+				if len(b)-ks >= len(q) && string(b[ks:ks+len(q)]) == q {
+					id, known, ke = p.order[k]-1, true, ks+len(q)-1
+				}
 			}
-			id, known := p.lookup(b[ks:ke])
+			if !known {
+				if ke = stringEnd(b, ks); ke < 0 {
+					return ErrSyntax
+				}
+				id, known = p.lookup(b[ks:ke])
+				if k < len(p.order) {
+					p.order[k] = 0
+					if known && bytes.IndexByte(b[ks:ke], '\\') < 0 {
+						p.order[k] = id + 1
+					}
+				}
+			}
 
 			i = skipWS(b, ke+1)
 			if i >= len(b) || b[i] != ':' {

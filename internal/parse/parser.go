@@ -20,6 +20,11 @@ type Parser struct {
 	// whose key has that length.
 	keys   [][]keyEntry
 	nTimes int
+	// quoted holds each field's key followed by its closing quote, by id.
+	quoted [numFields]string
+	// order[k] is 1 + the field whose key was the k-th key of the last
+	// line, or 0 if that key was not a plain configured key.
+	order [32]fieldID
 
 	// spans are the raw values found in the current line, by fieldID.
 	spans [numFields]span
@@ -73,6 +78,7 @@ func New(cfg Config) (*Parser, error) {
 	p.keys = make([][]keyEntry, longest+1)
 	for _, f := range fields {
 		p.keys[len(f.name)] = append(p.keys[len(f.name)], keyEntry{f.name, f.id})
+		p.quoted[f.id] = f.name + `"`
 	}
 	return p, nil
 }
