@@ -2,7 +2,6 @@ package respond
 
 import (
 	"encoding/json"
-	"math"
 	"net/netip"
 	"time"
 
@@ -80,7 +79,7 @@ func (d *Decision) IP() string {
 // time (RFC 3339), action, ip, detector, rule, condition (rate detectors),
 // class, reason, duration, until, offense, manual, shadow, evidence, request.
 func (d Decision) MarshalJSON() ([]byte, error) {
-	type evidence = EvidenceJSON
+	type evidence = detect.EvidenceJSON
 	v := struct {
 		Time      string          `json:"time"`
 		Action    Action          `json:"action"`
@@ -109,54 +108,10 @@ func (d Decision) MarshalJSON() ([]byte, error) {
 		}
 	}
 	if !d.Manual && d.Action != ActionUnban {
-		e := NewEvidenceJSON(d.Evidence)
+		e := detect.NewEvidenceJSON(d.Evidence)
 		v.Evidence = &e
 	}
 	return json.Marshal(v)
 }
 
 func isCondition(detector string) bool { return detector == "rate" || detector == "global" }
-
-// EvidenceJSON is detect.Evidence as written to JSON outputs: floats rounded
-// to 4 decimals, durations as Go duration strings.
-type EvidenceJSON struct {
-	Value             float64 `json:"value"`
-	Threshold         float64 `json:"threshold"`
-	Mean              float64 `json:"baseline_mean"`
-	Stddev            float64 `json:"baseline_stddev"`
-	ZScore            float64 `json:"zscore,omitempty"`
-	BaselineSource    string  `json:"baseline_source,omitempty"`
-	BaselineErrorRate float64 `json:"baseline_error_rate,omitempty"`
-	Requests          int     `json:"window_requests"`
-	Errors            int     `json:"window_errors"`
-	ErrorRatio        float64 `json:"error_ratio"`
-	Window            string  `json:"window,omitempty"`
-	Tightened         bool    `json:"tightened,omitempty"`
-	Learning          bool    `json:"learning,omitempty"`
-	Score             int     `json:"score,omitempty"`
-	Distinct          int     `json:"distinct,omitempty"`
-	AlertDuration     string  `json:"alert_duration,omitempty"`
-}
-
-// NewEvidenceJSON converts evidence for JSON output.
-func NewEvidenceJSON(e detect.Evidence) EvidenceJSON {
-	j := EvidenceJSON{Value: round(e.Value), Threshold: round(e.Threshold), Mean: round(e.Mean),
-		Stddev: round(e.Stddev), ZScore: round(e.ZScore), BaselineSource: e.BaselineSource,
-		BaselineErrorRate: round(e.BaselineErrorRate), Requests: e.Requests, Errors: e.Errors,
-		ErrorRatio: round(e.ErrorRatio), Tightened: e.Tightened, Learning: e.Learning, Score: e.Score,
-		Distinct: e.Distinct}
-	if e.Window > 0 {
-		j.Window = e.Window.String()
-	}
-	if e.AlertDuration > 0 {
-		j.AlertDuration = e.AlertDuration.String()
-	}
-	return j
-}
-
-func round(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	return math.Round(v*1e4) / 1e4
-}
