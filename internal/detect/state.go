@@ -99,6 +99,7 @@ func (d *distinct) add(h uint32, sec, window int64) int {
 		}
 		if d.h[i] == h {
 			seen = true
+			d.at[i] = uint32(sec) // seen again: keep it in the window
 		}
 		n++
 	}
