@@ -115,7 +115,7 @@ func ParseAttack(spec string) (Attack, error) {
 	}
 	a.Start = start
 	if strings.HasPrefix(rest, "@") {
-		v, r := cut(rest[1:], "+:")
+		v, r := cut(rest[1:], "@+:")
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			return bad("start: %w", err)
@@ -126,7 +126,7 @@ func ParseAttack(spec string) (Attack, error) {
 		a.Start, rest = d, r
 	}
 	if strings.HasPrefix(rest, "+") {
-		v, r := cut(rest[1:], ":")
+		v, r := cut(rest[1:], "@+:")
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			return bad("duration: %w", err)
