@@ -223,12 +223,22 @@ func jsonOracle(obj map[string]json.RawMessage) (Event, error) {
 	if v, ok := str("http_x_forwarded_for"); ok {
 		if len(v) > fuzzMaxField {
 			ev.Truncated = true
-			v = v[len(v)-fuzzMaxField:]
-			_, v, _ = strings.Cut(v, ",")
+			v = oracleForwardedTail(v)
 		}
 		ev.ForwardedFor = []byte(v)
 	}
 	return ev, nil
+}
+
+// oracleForwardedTail keeps the last fuzzMaxField bytes of an oversized
+// X-Forwarded-For, without the entry the cut falls into.
+func oracleForwardedTail(v string) string {
+	cut := len(v) - fuzzMaxField
+	if strings.ContainsRune(", \t", rune(v[cut-1])) {
+		return v[cut:]
+	}
+	_, tail, _ := strings.Cut(v[cut:], ",")
+	return tail
 }
 
 // oracleSplitRequest is splitRequest written again with package strings.
@@ -377,8 +387,7 @@ func FuzzCombined(f *testing.F) {
 		want.UserAgent = []byte(clip(absent(ua)))
 		if x := absent(xff); len(x) > fuzzMaxField {
 			truncated = true
-			_, x, _ = strings.Cut(x[len(x)-fuzzMaxField:], ",")
-			want.ForwardedFor = []byte(x)
+			want.ForwardedFor = []byte(oracleForwardedTail(x))
 		} else {
 			want.ForwardedFor = []byte(x)
 		}

@@ -176,13 +176,17 @@ func (p *Parser) clip(b []byte, ev *Event) []byte {
 
 // clipForwarded cuts an X-Forwarded-For value to MaxField bytes by keeping
 // its end: the right-most hops were written by the proxies closest to us,
-// the left-most ones by the client. The partial entry at the cut is dropped.
+// the left-most ones by the client. An entry cut in two is dropped.
 func (p *Parser) clipForwarded(b []byte, ev *Event) []byte {
 	if len(b) <= p.maxField {
 		return b[:len(b):len(b)]
 	}
 	ev.Truncated = true
-	b = b[len(b)-p.maxField:]
+	cut := len(b) - p.maxField
+	if c := b[cut-1]; c == ',' || c == ' ' || c == '\t' {
+		return b[cut:] // the cut fell between entries
+	}
+	b = b[cut:]
 	if i := bytes.IndexByte(b, ','); i >= 0 {
 		return b[i+1:]
 	}
