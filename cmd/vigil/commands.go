@@ -8,5 +8,9 @@ import (
 
 // subcommands lists vigil's subcommands; each lives in its own file.
 func subcommands(stdin io.Reader, stdout, stderr io.Writer) []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		newReplayCmd(stdin, stdout, stderr),
+		newCheckConfigCmd(stdout),
+		newVersionCmd(stdout),
+	}
 }
