@@ -257,5 +257,5 @@ func leaf(v reflect.Value) any {
 // mapProvider is a koanf provider of an in-memory nested map.
 type mapProvider map[string]any
 
-func (m mapProvider) ReadBytes() ([]byte, error) { return nil, errors.New("not supported") }
+func (m mapProvider) ReadBytes() ([]byte, error)    { return nil, errors.New("not supported") }
 func (m mapProvider) Read() (map[string]any, error) { return m, nil }
