@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/clock"
 )
 
 // minRead is the least free space worth a read system call; with less, the
@@ -25,6 +27,7 @@ type tfile struct {
 	name       string       // the name it was opened under, for logs
 	id         fileID       // device and inode
 	fp         *fingerprint // what is known of its first bytes; replaced as it grows
+	meta       *fileMeta    // fp and size, shared with checkpoints
 	off        int64        // offset after the last complete (or skipped) line framed
 	readOff    int64        // offset up to which bytes have been read
 	size       int64        // size at the last check
@@ -45,6 +48,7 @@ type follower struct {
 	n     *notifier
 	cur   *tfile   // the file being read, nil while waiting for the path to appear
 	queue []*tfile // files to read after cur, oldest first
+	tick  clock.Ticker
 
 	c      *Chunk     // the chunk being filled, nil if none
 	done   int        // c's buffer[:done] holds complete lines
@@ -104,6 +108,7 @@ func (f *follower) open(path string) (*tfile, error) {
 		return nil, fmt.Errorf("read %q: %w", path, err)
 	}
 	tf.fp.n = n
+	tf.meta = newFileMeta(tf.fp, tf.size)
 	return tf, nil
 }
 
@@ -138,16 +143,13 @@ func (f *follower) start() error {
 		f.resume(saved, atPath)
 	}
 	pos := Position{Path: t.path, Lines: f.lines}
-	var (
-		fp   *fingerprint
-		size int64
-	)
+	var meta *fileMeta
 	if f.cur != nil {
 		pos.Dev, pos.Ino, pos.Offset = f.cur.id.dev, f.cur.id.ino, f.cur.off
-		fp, size = f.cur.fp, f.cur.size
+		meta = f.cur.meta
 		t.m.offset.Set(float64(f.cur.off))
 	}
-	t.setStart(pos, fp, size)
+	t.setStart(pos, meta)
 	return nil
 }
 
@@ -310,8 +312,8 @@ func (f *follower) findSibling(want fileID, minSize int64, ok func(*tfile) bool)
 
 // run follows until ctx is done.
 func (f *follower) run(ctx context.Context) error {
-	tk := f.t.clk.NewTicker(pollInterval)
-	defer tk.Stop()
+	f.tick = f.t.clk.NewTicker(pollInterval)
+	defer f.tick.Stop()
 	for {
 		if f.cur == nil {
 			f.openPath()
@@ -332,11 +334,74 @@ func (f *follower) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tk.C():
+		case <-f.tick.C():
 		case ev := <-f.n.events():
 			f.n.seen(ev)
 		case err := <-f.n.errors():
 			f.t.log.Debug("inotify", "err", err)
+		}
+	}
+}
+
+// busy handles a wake-up while waiting for the engine (a free buffer or room
+// in out): it keeps watching the path, so rotations are noticed promptly even
+// when the engine is slow, and a file that is rotated twice in quick
+// succession is still opened while it is at the path.
+func (f *follower) busy() {
+	tf := f.cur
+	if tf == nil || tf.final {
+		return
+	}
+	// Track the size too: if the file vanishes or is truncated before it is
+	// read, the loss is known (and saved) more closely.
+	if s, err := f.st.fstat(tf.fd); err == nil && s.size > tf.size {
+		tf.size = s.size
+		tf.meta.size.Store(s.size)
+	}
+	f.checkPath(tf, f.t.clk.Now())
+}
+
+// getChunk returns a free chunk, waiting for the engine to release one.
+func (f *follower) getChunk(ctx context.Context) (*Chunk, error) {
+	select {
+	case c := <-f.pool.free:
+		return c, nil
+	default:
+	}
+	for {
+		select {
+		case c := <-f.pool.free:
+			return c, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-f.tick.C():
+			f.busy()
+		case ev := <-f.n.events():
+			f.n.seen(ev)
+			f.busy()
+		}
+	}
+}
+
+// send hands c to the engine, waiting for room in out.
+func (f *follower) send(ctx context.Context, c *Chunk) error {
+	select {
+	case f.out <- c:
+		return nil
+	default:
+	}
+	for {
+		select {
+		case f.out <- c:
+			return nil
+		case <-ctx.Done():
+			c.Release()
+			return ctx.Err()
+		case <-f.tick.C():
+			f.busy()
+		case ev := <-f.n.events():
+			f.n.seen(ev)
+			f.busy()
 		}
 	}
 }
@@ -465,7 +530,7 @@ func (f *follower) ensureBuffer(ctx context.Context) error {
 	if f.c != nil {
 		return nil
 	}
-	c, err := f.pool.get(ctx)
+	c, err := f.getChunk(ctx)
 	if err != nil {
 		return err
 	}
@@ -503,15 +568,9 @@ func (f *follower) emit(ctx context.Context) error {
 		m.skippedLong.Add(float64(f.pend.skipped))
 	}
 	m.offset.Set(float64(tf.off))
-	f.t.noteEmitted(f.lines, tf.fp, tf.size)
+	f.t.noteEmitted(f.lines, tf.meta)
 	f.c, f.done, f.end, f.scan, f.pend = nil, 0, 0, 0, frameStats{}
-	select {
-	case f.out <- c:
-		return nil
-	case <-ctx.Done():
-		c.Release()
-		return ctx.Err()
-	}
+	return f.send(ctx, c)
 }
 
 // readAvailable reads the current file to its end, handing out chunks as
@@ -571,7 +630,10 @@ func (f *follower) verify(tf *tfile, n int) (bool, error) {
 	if s.size < tf.readOff+int64(n) {
 		return false, nil
 	}
-	tf.size = s.size
+	if s.size != tf.size {
+		tf.size = s.size
+		tf.meta.size.Store(s.size)
+	}
 	k := int(min(s.size, int64(fpMax)))
 	if k == 0 {
 		return true, nil
@@ -585,6 +647,7 @@ func (f *follower) verify(tf *tfile, n int) (bool, error) {
 		fp := &fingerprint{id: tf.id, n: m}
 		copy(fp.head[:], f.scratch[:m])
 		tf.fp = fp
+		tf.meta.fp.Store(fp)
 	}
 	return true, nil
 }
@@ -615,8 +678,9 @@ func (f *follower) truncated(ctx context.Context, tf *tfile) error {
 			return c.id != tf.id && c.fp.n >= old.n && bytes.Equal(c.fp.head[:old.n], old.head[:old.n])
 		})
 	}
-	tf.fp = &fingerprint{id: tf.id}
+	tf.fp = &fingerprint{id: tf.id} // a new generation of the file
 	tf.size = 0
+	tf.meta = newFileMeta(tf.fp, 0)
 	if cp != nil {
 		t.log.Info("log truncated, reading the rest of its copy first", "copy", cp.name, "offset", oldOff)
 		f.readCopyFirst(cp, oldOff)

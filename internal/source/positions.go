@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,23 @@ func (f *fingerprint) sum() string {
 	return hex.EncodeToString(h[:])
 }
 
+// fileMeta is what the checkpoint writer needs to know about one file (one
+// content generation of it: a truncation starts a new one): its fingerprint
+// and its latest size. The follower updates it; checkpoints read it.
+type fileMeta struct {
+	id   fileID
+	fp   atomic.Pointer[fingerprint]
+	size atomic.Int64
+}
+
+// newFileMeta returns the metadata of a new generation of file id.
+func newFileMeta(fp *fingerprint, size int64) *fileMeta {
+	m := &fileMeta{id: fp.id}
+	m.fp.Store(fp)
+	m.size.Store(size)
+	return m
+}
+
 // positions is the content of the positions file.
 type positions struct {
 	// Version is the format version (1).
@@ -56,8 +74,8 @@ type positions struct {
 	FingerprintSHA256 string `json:"fingerprint_sha256"`
 	// Offset is the byte offset just after the last committed line.
 	Offset int64 `json:"offset"`
-	// Size is the file's size when that line was read: if the file vanishes
-	// before it is read to the end, at least Size-Offset bytes are lost.
+	// Size is the file's size when last seen: if the file vanishes before it
+	// is read to the end, at least Size-Offset bytes are lost.
 	Size int64 `json:"size"`
 	// Lines is the cumulative number of lines (kept and skipped) committed
 	// since the positions file was created.

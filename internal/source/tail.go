@@ -136,25 +136,24 @@ type Tail struct {
 	started   atomic.Bool
 
 	// Lock order: writeMu before mu.
-	writeMu sync.Mutex // guards written and serialises positions file writes
-	written uint64     // commitSeq of the last positions file written
+	writeMu     sync.Mutex // guards the two fields below and serialises positions file writes
+	written     uint64     // commitSeq of the last positions file written
+	writtenSize int64      // file size in the last positions file written
 
 	mu         sync.Mutex // guards the fields below
 	committed  Position
-	commitFP   *fingerprint
-	commitSize int64
+	commitMeta *fileMeta // the file of committed; nil if unknown
 	commitSeq  uint64
 	emitted    [emitRing]emitRecord
 	emitNext   int
 	stopped    bool // Run has returned: Commit saves the position itself
 }
 
-// emitRecord remembers the fingerprint and size of the file a handed-out
-// chunk came from, keyed by the chunk's cumulative line count.
+// emitRecord remembers the file a handed-out chunk came from, keyed by the
+// chunk's cumulative line count (which grows with every chunk).
 type emitRecord struct {
 	lines uint64
-	fp    *fingerprint
-	size  int64
+	meta  *fileMeta
 }
 
 // NewTail validates cfg and returns a Tail. It reads nothing yet.
@@ -250,13 +249,13 @@ func (t *Tail) Commit(pos Position) {
 	found := false
 	for i := range t.emitted {
 		e := &t.emitted[i]
-		if e.fp != nil && e.lines == pos.Lines && e.fp.id == id {
-			t.commitFP, t.commitSize, found = e.fp, e.size, true
+		if e.meta != nil && e.lines == pos.Lines && e.meta.id == id {
+			t.commitMeta, found = e.meta, true
 			break
 		}
 	}
-	if !found && (t.commitFP == nil || t.commitFP.id != id) {
-		t.commitFP, t.commitSize = nil, 0 // unknown file: saved without a fingerprint
+	if !found && (t.commitMeta == nil || t.commitMeta.id != id) {
+		t.commitMeta = nil // unknown file: saved without a fingerprint
 	}
 	stopped := t.stopped
 	t.mu.Unlock()
@@ -267,18 +266,18 @@ func (t *Tail) Commit(pos Position) {
 	}
 }
 
-// noteEmitted remembers the fingerprint of the file a chunk came from.
-func (t *Tail) noteEmitted(lines uint64, fp *fingerprint, size int64) {
+// noteEmitted remembers the file a chunk came from.
+func (t *Tail) noteEmitted(lines uint64, meta *fileMeta) {
 	t.mu.Lock()
-	t.emitted[t.emitNext] = emitRecord{lines: lines, fp: fp, size: size}
+	t.emitted[t.emitNext] = emitRecord{lines: lines, meta: meta}
 	t.emitNext = (t.emitNext + 1) % emitRing
 	t.mu.Unlock()
 }
 
 // setStart makes pos the committed position before anything is handed out.
-func (t *Tail) setStart(pos Position, fp *fingerprint, size int64) {
+func (t *Tail) setStart(pos Position, meta *fileMeta) {
 	t.mu.Lock()
-	t.committed, t.commitFP, t.commitSize = pos, fp, size
+	t.committed, t.commitMeta = pos, meta
 	t.commitSeq++
 	t.mu.Unlock()
 }
@@ -300,15 +299,20 @@ func (t *Tail) checkpointLoop(stop <-chan struct{}) {
 	}
 }
 
-// checkpoint writes the committed position if it changed since the last
-// write.
+// checkpoint writes the committed position if it, or the size of its file,
+// changed since the last write.
 func (t *Tail) checkpoint() error {
 	t.writeMu.Lock()
 	defer t.writeMu.Unlock()
 	t.mu.Lock()
-	seq, pos, fp, size := t.commitSeq, t.committed, t.commitFP, t.commitSize
+	seq, pos, meta := t.commitSeq, t.committed, t.commitMeta
 	t.mu.Unlock()
-	if seq == t.written {
+	fp, size := &fingerprint{}, int64(0)
+	if meta != nil && meta.id == (fileID{pos.Dev, pos.Ino}) {
+		fp, size = meta.fp.Load(), meta.size.Load()
+	}
+	size = max(size, pos.Offset)
+	if seq == t.written && size == t.writtenSize {
 		return nil
 	}
 	p := positions{
@@ -317,18 +321,15 @@ func (t *Tail) checkpoint() error {
 		Dev:     pos.Dev,
 		Ino:     pos.Ino,
 		Offset:  pos.Offset,
-		Size:    max(size, pos.Offset),
+		Size:    size,
 		Lines:   pos.Lines,
 		Updated: t.clk.Now().UTC(),
-	}
-	if fp == nil || fp.id != (fileID{pos.Dev, pos.Ino}) {
-		fp = &fingerprint{}
 	}
 	p.FingerprintLen, p.FingerprintSHA256 = fp.n, fp.sum()
 	if err := writePositions(t.stateDir, &p); err != nil {
 		t.m.ckptErrors.Inc()
 		return err
 	}
-	t.written = seq
+	t.written, t.writtenSize = seq, size
 	return nil
 }
