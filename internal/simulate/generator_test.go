@@ -227,7 +227,7 @@ func TestDiurnal(t *testing.T) {
 		trough := slices.Index(perHour[:], slices.Min(perHour[:]))
 		t.Logf("diurnal %.1f: night %.0f/h, day %.0f/h, peak at %02d:00, trough at %02d:00", amp, night, day, peak, trough)
 		if amp == 0 {
-			if r := night / day; r < 0.9 || r > 1.1 {
+			if r := night / day; r < 0.8 || r > 1.2 {
 				t.Errorf("flat traffic: night/day = %.2f, want about 1", r)
 			}
 			continue
