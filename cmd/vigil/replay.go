@@ -15,6 +15,7 @@ func newReplayCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var output, stateDir string
 	var shards int
 	var quiet bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "replay [flags] FILE... | -",
 		Short: "Run the detection engine over past logs and print what vigil would have done",
@@ -43,6 +44,13 @@ to DIR/baseline.json, so a later "vigil run" with that state starts warm.`,
 			if err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			if ctx == nil {
@@ -62,5 +70,6 @@ to DIR/baseline.json, so a later "vigil run" with that state starts warm.`,
 	f.StringVar(&stateDir, "state-dir", "", "load the learned baseline from DIR and save it there at the end")
 	f.IntVar(&shards, "shards", 0, "number of engine shards (default: engine.shards, or GOMAXPROCS)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "do not print the summary on stderr")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof format) to FILE")
 	return cmd
 }

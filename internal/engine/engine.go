@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -136,6 +137,7 @@ type Engine struct {
 	parsers []*parse.Parser
 	sets    []*detect.Set
 	stats   Stats
+	snap    atomic.Pointer[Snapshot]
 }
 
 // New validates the configuration and builds an engine.

@@ -72,13 +72,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.rejected = append(m.rejected, rej.WithLabelValues("no_client"))
 	m.reported.rejected = make([]uint64, len(m.rejected))
 	tracked := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigil_clients_tracked",
-		Help: "Clients currently tracked by the engine."}, func() float64 {
-		var n int64
-		for i := range m.clients {
-			n += m.clients[i].Load()
-		}
-		return float64(n)
-	})
+		Help: "Clients currently tracked by the engine."}, func() float64 { return float64(m.trackedTotal()) })
 	if reg != nil {
 		reg.MustRegister(m.lines, m.events, rej, m.truncated, m.late, m.future, m.lag, m.findings,
 			m.suspicious, m.evictions, m.mean, m.stddev, m.errRate, m.learning, tracked)
@@ -122,6 +116,14 @@ func (m *metrics) finding(f *detect.Finding) {
 	case "signature", "useragent", "probe":
 		m.suspicious.WithLabelValues(f.Detector, string(f.Class)).Inc()
 	}
+}
+
+func (m *metrics) trackedTotal() int {
+	var n int64
+	for i := range m.clients {
+		n += m.clients[i].Load()
+	}
+	return int(n)
 }
 
 func (m *metrics) tracked(shard, n int) {

@@ -138,6 +138,7 @@ func (e *Engine) Run(ctx context.Context, in <-chan *source.Chunk, h Handler) er
 	}()
 
 	d.run(ctx, in)
+	d.publish(e.o.Clock.Now())
 
 	for _, c := range d.inputs {
 		close(c)
@@ -197,6 +198,7 @@ type dispatcher struct {
 	rejected                                    []uint64
 	sec                                         int64 // event clock (whole seconds); 0 before the first event
 	now, first                                  time.Time
+	published                                   time.Time // wall time of the last Snapshot
 }
 
 func (d *dispatcher) run(ctx context.Context, in <-chan *source.Chunk) {
@@ -401,6 +403,11 @@ func (d *dispatcher) flushAll(ctx context.Context, pos *source.Position) bool {
 	mk := mark{seq: d.seq, sec: d.sec, t: d.now}
 	for i := range d.inputs {
 		d.send(i, mk)
+	}
+	if d.e.o.Live {
+		if wall := d.e.o.Clock.Now(); wall.Sub(d.published) >= snapshotEvery {
+			d.publish(wall)
+		}
 	}
 	o := out{stream: 0, findings: d.gf, mark: mk, pos: pos}
 	d.gf = nil
