@@ -2,13 +2,18 @@ package source
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -224,19 +229,147 @@ func (f *follower) resume(saved *positions, atPath *tfile) {
 		old := f.findSibling(savedID, saved.Offset, func(c *tfile) bool {
 			return c.id == savedID && matchesFingerprint(c.f, saved.FingerprintLen, saved.FingerprintSHA256)
 		})
-		if old == nil {
-			f.cur = atPath
-			f.lose(lost, "log was rotated while stopped and the old file is gone (compressed or deleted)")
-			return
+		since := saved.Updated
+		if old != nil {
+			if fi, err := old.f.Stat(); err == nil {
+				since = fi.ModTime()
+			}
 		}
-		t.log.Info("log was rotated while stopped, finishing the old file first", "old", old.name, "offset", saved.Offset)
-		old.seek(saved.Offset)
-		old.draining, old.lastGrowth = true, t.clk.Now()
-		f.cur = old
+		// Files rotated after the old one (two or more rotations while stopped).
+		f.queue = f.rotatedAfter(since, savedID, atPath)
 		if atPath != nil {
 			f.queue = append(f.queue, atPath)
 		}
+		if old == nil {
+			if name, size, ok := f.findCompressed(saved); ok {
+				lost = max(0, size-saved.Offset)
+				t.log.Warn("log was rotated and compressed while stopped; its unread rest is lost", "old", name, "offset", saved.Offset, "lost_bytes", lost)
+				t.m.lostBytes.Add(float64(lost))
+			} else {
+				f.lose(lost, "log was rotated while stopped and the old file is gone (compressed or deleted)")
+			}
+			if len(f.queue) > 0 {
+				f.cur, f.queue = f.queue[0], f.queue[1:]
+			}
+			return
+		}
+		t.log.Info("log was rotated while stopped, finishing the old file first", "old", old.name, "offset", saved.Offset, "then", len(f.queue))
+		old.seek(saved.Offset)
+		old.draining, old.lastGrowth = true, t.clk.Now()
+		f.cur = old
 	}
+}
+
+// compressedName reports whether name ends like a compressed rotated log,
+// which is never read as a log.
+func compressedName(name string) bool {
+	for _, s := range [...]string{".gz", ".bz2", ".xz", ".zst", ".lz4", ".lzma", ".Z", ".zip"} {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// rotatedAfter returns the uncompressed files beside the log (named after it)
+// that were modified after since, oldest first, except the file with identity
+// skip and the file at the path: after several rotations while we were
+// stopped, these are the files rotated after the one we were reading.
+func (f *follower) rotatedAfter(since time.Time, skip fileID, atPath *tfile) []*tfile {
+	t := f.t
+	entries, err := os.ReadDir(t.dir)
+	if err != nil {
+		return nil
+	}
+	base := filepath.Base(t.path)
+	type found struct {
+		tf  *tfile
+		mod time.Time
+	}
+	var files []found
+	for _, e := range entries {
+		name := e.Name()
+		if name == base || !strings.HasPrefix(name, base) || compressedName(name) || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().After(since) {
+			continue
+		}
+		if id, _ := dirEntryID(info); id == skip || (atPath != nil && id == atPath.id) {
+			continue
+		}
+		tf, err := f.open(filepath.Join(t.dir, name))
+		if err != nil {
+			continue
+		}
+		tf.draining = true
+		files = append(files, found{tf, info.ModTime()})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].mod.Before(files[j].mod) })
+	out := make([]*tfile, len(files))
+	for i, fd := range files {
+		t.m.rotateRename.Inc()
+		t.log.Info("log was rotated more than once while stopped, reading a later rotated file", "file", fd.tf.name)
+		out[i] = fd.tf
+	}
+	return out
+}
+
+// findCompressed looks for the saved file among gzip-compressed siblings, by
+// its fingerprint, and returns its uncompressed size (from the gzip trailer).
+func (f *follower) findCompressed(saved *positions) (name string, size int64, ok bool) {
+	t := f.t
+	if saved.FingerprintLen == 0 {
+		return "", 0, false
+	}
+	entries, err := os.ReadDir(t.dir)
+	if err != nil {
+		return "", 0, false
+	}
+	base := filepath.Base(t.path)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), base) || !strings.HasSuffix(e.Name(), ".gz") || !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(t.dir, e.Name())
+		if size, ok := gzipMatches(p, saved.FingerprintLen, saved.FingerprintSHA256); ok {
+			return p, size, true
+		}
+	}
+	return "", 0, false
+}
+
+// gzipMatches reports whether the decompressed first n bytes of the gzip file
+// at path hash to sum, and returns its uncompressed size (modulo 4 GiB, as the
+// gzip trailer records it).
+func gzipMatches(path string, n int, sum string) (int64, bool) {
+	file, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer file.Close()
+	zr, err := gzip.NewReader(file)
+	if err != nil {
+		return 0, false
+	}
+	head := make([]byte, n)
+	if _, err := io.ReadFull(zr, head); err != nil {
+		return 0, false
+	}
+	h := sha256.Sum256(head)
+	if hex.EncodeToString(h[:]) != sum {
+		return 0, false
+	}
+	fi, err := file.Stat()
+	if err != nil || fi.Size() < 4 {
+		return 0, false
+	}
+	var trailer [4]byte
+	if _, err := file.ReadAt(trailer[:], fi.Size()-4); err != nil {
+		return 0, false
+	}
+	return int64(binary.LittleEndian.Uint32(trailer[:])), true
 }
 
 // lose counts bytes that can no longer be read.

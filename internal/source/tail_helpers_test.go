@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,14 +164,18 @@ func (r *received) snapshot() []int {
 
 // tailRun is one running Tail with a consumer that commits every chunk.
 type tailRun struct {
-	tail     *Tail
-	reg      *prometheus.Registry
-	got      *received
-	hold     sync.Mutex // held by a test to stall the consumer
-	stopOnce sync.Once
-	cancel   context.CancelFunc
-	errc     chan error
-	done     chan struct{} // closed when the consumer saw out closed
+	tail *Tail
+	reg  *prometheus.Registry
+	got  *received
+	hold sync.Mutex // held by a test to stall the consumer
+	// commitOff stops the consumer from committing; committedLines is the
+	// Lines of the last position it committed.
+	commitOff      atomic.Bool
+	committedLines atomic.Uint64
+	stopOnce       sync.Once
+	cancel         context.CancelFunc
+	errc           chan error
+	done           chan struct{} // closed when the consumer saw out closed
 }
 
 // startTail starts a Tail on path with state in stateDir and a committing
@@ -195,8 +200,9 @@ func startTail(t *testing.T, cfg TailConfig, o TailOptions, commit bool) *tailRu
 			r.got.add(c)
 			pos := c.Pos
 			c.Release()
-			if commit {
+			if commit && !r.commitOff.Load() {
 				tl.Commit(pos)
+				r.committedLines.Store(pos.Lines)
 			}
 		}
 	}()
