@@ -159,6 +159,7 @@ func (f Fields) named() []namedField {
 }
 
 // all lists every field including the time candidates, in config order.
+// Candidates past maxTimeCandidates (which Validate rejects) share the last id.
 func (f Fields) all() []namedField {
 	out := make([]namedField, 0, len(f.Time)+int(fTime0))
 	for i, name := range f.Time {

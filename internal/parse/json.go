@@ -17,7 +17,7 @@ func (p *Parser) parseJSON(line []byte, ev *Event) error {
 		return err
 	}
 
-	addr, ok, err := p.value(line, fRemoteAddr, unescapeJSON)
+	addr, ok, err := p.value(line, fRemoteAddr)
 	if err != nil {
 		return err
 	}
@@ -27,7 +27,7 @@ func (p *Parser) parseJSON(line []byte, ev *Event) error {
 
 	found := false
 	for i := range p.nTimes {
-		v, ok, err := p.value(line, fTime0+fieldID(i), unescapeJSON)
+		v, ok, err := p.value(line, fTime0+fieldID(i))
 		if err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func (p *Parser) parseJSON(line []byte, ev *Event) error {
 
 	var vals [fTime0][]byte
 	for id := fMethod; id < fTime0; id++ {
-		v, _, err := p.value(line, id, unescapeJSON)
+		v, _, err := p.value(line, id)
 		if err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (p *Parser) scanJSON(b []byte) error {
 					return ErrSyntax
 				}
 				if c != 'n' {
-					s = span{int32(i), int32(i + n), kindBare}
+					s = span{int32(i), int32(i + n), kindPlain}
 				}
 				i += n
 			default:
@@ -159,7 +159,7 @@ func (p *Parser) scanJSON(b []byte) error {
 				if j == i {
 					return ErrSyntax
 				}
-				s = span{int32(i), int32(j), kindBare}
+				s = span{int32(i), int32(j), kindPlain}
 				i = j
 			}
 			if known {

@@ -52,9 +52,8 @@ type span struct {
 
 const (
 	kindAbsent  uint8 = iota
-	kindPlain         // JSON string without escapes, or a combined field without escapes
+	kindPlain         // string without escapes, or a bare number, true or false
 	kindEscaped       // string that contains backslash escapes
-	kindBare          // bare JSON number, true or false
 )
 
 // New returns a Parser for cfg. It fails if cfg does not validate.
@@ -129,16 +128,16 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// value returns the decoded value of field id in line, or ok=false when the
-// field is absent, empty or "-". A malformed escape is ErrSyntax.
-func (p *Parser) value(line []byte, id fieldID, decode func(dst, src []byte) (int, bool)) (v []byte, ok bool, err error) {
+// value returns the decoded value of JSON field id in line, or ok=false when
+// the field is absent, empty or "-". A malformed escape is ErrSyntax.
+func (p *Parser) value(line []byte, id fieldID) (v []byte, ok bool, err error) {
 	s := p.spans[id]
 	if s.kind == kindAbsent {
 		return nil, false, nil
 	}
 	v = line[s.start:s.end]
 	if s.kind == kindEscaped {
-		v, ok = p.unescape(v, decode)
+		v, ok = p.unescape(v, unescapeJSON)
 		if !ok {
 			return nil, false, ErrSyntax
 		}
