@@ -16,7 +16,7 @@ import (
 )
 
 // Set is an immutable set of IPv4 and IPv6 prefixes. It is safe for
-// concurrent use. A nil *Set is valid and contains nothing.
+// concurrent use. A nil *Set and the zero Set are valid and contain nothing.
 type Set struct {
 	t *bart.Lite // nil when the set is empty
 	n int
@@ -89,7 +89,7 @@ func (s *Set) Len() int {
 }
 
 // Resolver attributes requests to clients behind trusted proxies. It is
-// immutable and safe for concurrent use.
+// immutable and safe for concurrent use; the zero Resolver trusts no proxy.
 type Resolver struct {
 	trusted *Set
 }
@@ -108,7 +108,8 @@ func NewResolver(trusted *Set) *Resolver {
 // addresses and empty entries. If that entry does not parse, ok is false,
 // because everything left of it was written by an untrusted party. A trusted
 // proxy is never the client: if every hop is trusted, or xff is empty, ok is
-// false. When ok is false, client is the zero Addr. It does not allocate.
+// false. An invalid remote has no client either. When ok is false, client is
+// the zero Addr. It does not allocate.
 //
 // Entries may be "ip", "ip:port", "[ipv6]", "[ipv6]:port" or any of those in
 // double quotes, with spaces or tabs around them; headers joined with ", " are

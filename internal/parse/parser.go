@@ -10,7 +10,7 @@ import (
 // Parser parses access-log lines into Events. It owns the scratch buffer that
 // unescaped values are written to and a cache of the last time value, so one
 // Parser serves one goroutine: it is not safe for concurrent use. Create one
-// per goroutine with New.
+// per goroutine with New; the zero value is not usable.
 type Parser struct {
 	format   Format
 	maxLine  int
