@@ -1,0 +1,404 @@
+package detect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ProbeConfig configures the probe detector: requests for sensitive files
+// and admin or CMS paths that a site does not serve (/.env, /.git/, backups,
+// database dumps, web shells, wp-login.php on a site without WordPress, ...).
+type ProbeConfig struct {
+	// Mode is enforce, alert or off.
+	Mode Mode `koanf:"mode"`
+	// AllowPaths lists path prefixes this site legitimately serves (e.g.
+	// "/wp-admin" on a WordPress site); requests under them are never probes.
+	// Matched case-insensitively against the normalised path.
+	AllowPaths []string `koanf:"allow_paths"`
+	// ExtraPaths lists more probe targets (rule "probe-custom", severity
+	// error): an entry starting with "/" is a path prefix, any other entry
+	// the exact name of a path segment (a file or directory name).
+	ExtraPaths []string `koanf:"extra_paths"`
+}
+
+// DefaultProbeConfig returns the default: enforcing, nothing allowed.
+func DefaultProbeConfig() ProbeConfig {
+	return ProbeConfig{Mode: ModeEnforce}
+}
+
+// Validate reports every problem in c (messages start with "probe.").
+func (c ProbeConfig) Validate() error {
+	var errs []error
+	if err := validMode("probe.mode", c.Mode); err != nil {
+		errs = append(errs, err)
+	}
+	for i, p := range c.AllowPaths {
+		if !strings.HasPrefix(p, "/") {
+			errs = append(errs, fmt.Errorf("probe.allow_paths[%d]: must start with / (got %q)", i, p))
+		}
+	}
+	for i, p := range c.ExtraPaths {
+		if p == "" || p == "/" || (!strings.HasPrefix(p, "/") && strings.Contains(p, "/")) {
+			errs = append(errs, fmt.Errorf("probe.extra_paths[%d]: must be a path prefix starting with / or a single file or directory name (got %q)", i, p))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// probeHit is a probe rule firing: its id and severity.
+type probeHit struct {
+	rule string
+	sev  Severity
+}
+
+// Probe severities.
+// Severity error: files that are never meant to be public and are only asked
+// for by someone hunting secrets or shells. Warning: paths of software the
+// site may not run (WordPress, phpMyAdmin, ...), which an operator who does
+// run it lists in probe.allow_paths, and weaker hints such as backups.
+
+// probePrefix is a probe by canonical-path prefix (at a segment boundary).
+type probePrefix struct {
+	prefix string
+	hit    probeHit
+}
+
+// probeTables are the probe detector's lookup tables. They are built per
+// detector (package state stays immutable) and only read afterwards.
+type probeTables struct {
+	names                                                            map[string]probeHit // exact segment names, anywhere in the path
+	roots                                                            map[string]probeHit // names that are probes as the first segment only
+	prefixes                                                         []probePrefix
+	backupExts, dumpExts, archiveExts, keyExts, scriptExts, rootExts map[string]bool
+	archiveStems, credentialStems, credentialExts, shellStems        map[string]bool
+	shellPrefixes                                                    [][]byte
+
+	// Hits the classifiers return.
+	custom, env, htaccess, vcs, dot, backup, sourceBackup   probeHit
+	key, dump, archive, rootFile, shell, shortScript, creds probeHit
+}
+
+// newProbeTables builds the built-in probe tables.
+func newProbeTables() *probeTables {
+	t := &probeTables{}
+	hitGit := probeHit{"probe-vcs", SeverityError}
+	hitEnv := probeHit{"probe-env", SeverityError}
+	hitHtaccess := probeHit{"probe-htaccess", SeverityError}
+	hitSecretDot := probeHit{"probe-secret-dotfile", SeverityError}
+	hitDotfile := probeHit{"probe-dotfile", SeverityWarning}
+	hitSSHKey := probeHit{"probe-ssh-key", SeverityError}
+	hitCreds := probeHit{"probe-credentials", SeverityError}
+	hitConfig := probeHit{"probe-config", SeverityError}
+	hitBackup := probeHit{"probe-backup", SeverityWarning}
+	hitDump := probeHit{"probe-dump", SeverityError}
+	hitArchive := probeHit{"probe-site-archive", SeverityWarning}
+	hitLog := probeHit{"probe-log", SeverityWarning}
+	hitRootFile := probeHit{"probe-root-file", SeverityWarning}
+	hitKey := probeHit{"probe-private-key", SeverityError}
+	hitShell := probeHit{"probe-webshell", SeverityError}
+	hitShortShell := probeHit{"probe-short-script", SeverityWarning}
+	hitPHPInfo := probeHit{"probe-phpinfo", SeverityWarning}
+	hitPHPUnit := probeHit{"probe-phpunit", SeverityError}
+	hitWordPress := probeHit{"probe-wordpress", SeverityWarning}
+	hitCMS := probeHit{"probe-cms", SeverityWarning}
+	hitDBAdmin := probeHit{"probe-dbadmin", SeverityWarning}
+	hitActuator := probeHit{"probe-actuator", SeverityWarning}
+	hitHeapdump := probeHit{"probe-actuator", SeverityError}
+	hitStatus := probeHit{"probe-server-status", SeverityWarning}
+	hitCGI := probeHit{"probe-cgi-bin", SeverityWarning}
+	hitDevice := probeHit{"probe-device", SeverityError}
+	hitConsole := probeHit{"probe-debug-console", SeverityWarning}
+	hitIgnition := probeHit{"probe-ignition", SeverityError}
+	hitExchange := probeHit{"probe-exchange", SeverityWarning}
+	hitJava := probeHit{"probe-java-admin", SeverityWarning}
+	hitVite := probeHit{"probe-vite-fs", SeverityError}
+	hitEditor := probeHit{"probe-file-manager", SeverityWarning}
+
+	t.names = map[string]probeHit{
+		".git": hitGit, ".svn": hitGit, ".hg": hitGit, ".bzr": hitGit, "_darcs": hitGit,
+		".gitignore": hitDotfile, ".git-credentials": hitSecretDot, ".gitconfig": hitSecretDot,
+		".env":      hitEnv,
+		".htaccess": hitHtaccess, ".htpasswd": hitHtaccess, ".htgroup": hitHtaccess, ".htdigest": hitHtaccess,
+		".aws": hitSecretDot, ".ssh": hitSecretDot, ".docker": hitSecretDot, ".kube": hitSecretDot,
+		".npmrc": hitSecretDot, ".pypirc": hitSecretDot, ".netrc": hitSecretDot, ".pgpass": hitSecretDot,
+		".my.cnf": hitSecretDot, ".s3cfg": hitSecretDot, ".boto": hitSecretDot, ".azure": hitSecretDot,
+		".gnupg": hitSecretDot, ".bash_history": hitSecretDot, ".zsh_history": hitSecretDot,
+		".sh_history": hitSecretDot, ".history": hitSecretDot, ".mysql_history": hitSecretDot,
+		".psql_history": hitSecretDot, ".rhosts": hitSecretDot, ".passwd": hitSecretDot,
+		".viminfo": hitSecretDot, ".lesshst": hitSecretDot, ".python_history": hitSecretDot,
+		"id_rsa": hitSSHKey, "id_dsa": hitSSHKey, "id_ecdsa": hitSSHKey, "id_ed25519": hitSSHKey,
+		"authorized_keys": hitSSHKey, "known_hosts": hitSSHKey, "id_rsa.pub": hitSSHKey,
+		"passwd": hitCreds, "master.passwd": hitCreds, "shadow": hitCreds, "htpasswd": hitCreds,
+		"htgroup": hitCreds, "passlist": hitCreds, "pwd.db": hitCreds, "spwd.db": hitCreds,
+		"auth_user_file": hitCreds, "administrators.pwd": hitCreds, "service.pwd": hitCreds,
+		"secring.pgp": hitCreds, "secring.skr": hitCreds, "secring.gpg": hitCreds, "secring.bak": hitCreds,
+		"wand.dat": hitCreds, "wcx_ftp.ini": hitCreds, "ws_ftp.ini": hitCreds, "sites.ini": hitCreds,
+		"flashfxp.ini": hitCreds, "serv-u.ini": hitCreds, "filezilla.xml": hitCreds,
+		"sitemanager.xml": hitCreds, "recentservers.xml": hitCreds, "sftp-config.json": hitCreds,
+		"credentials": hitCreds, "credentials.json": hitCreds, "credentials.xml": hitCreds,
+		"unattend.txt": hitCreds, "unattend.xml": hitCreds, "sysprep.inf": hitCreds,
+		"wp-config.php": hitConfig, "config.php": hitConfig, "configuration.php": hitConfig,
+		"conf.php": hitConfig, "config.inc.php": hitConfig, "conf_global.php": hitConfig,
+		"localsettings.php": hitConfig, "settings.php": hitConfig, "database.php": hitConfig,
+		"db.php": hitConfig, "connect.php": hitConfig, "dbconnect.php": hitConfig, "db_connect.php": hitConfig,
+		"mk_conf.php": hitConfig, "parameters.yml": hitConfig, "docker-compose.yml": hitConfig,
+		"docker-compose.yaml": hitConfig, "web.config": hitConfig, "php.ini": hitConfig, ".user.ini": hitConfig,
+		"config.bin": hitConfig, "local.xml": hitConfig, "appsettings.json": hitConfig,
+		"connect.inc": hitConfig, "globals.inc": hitConfig, "config.inc": hitConfig, "db.inc": hitConfig,
+		"vtund.conf": hitConfig, "slapd.conf": hitConfig, "wvdial.conf": hitConfig, "zebra.conf": hitConfig,
+		"ospfd.conf": hitConfig, "lilo.conf": hitConfig, "mrtg.cfg": hitConfig, "server.cfg": hitConfig,
+		"default.config": hitConfig, "sec.config": hitConfig,
+		"debug.log": hitLog, "error.log": hitLog, "errors.log": hitLog, "error_log": hitLog,
+		"access.log": hitLog, "access_log": hitLog, "php_error.log": hitLog, "php_errors.log": hitLog,
+		"laravel.log": hitLog, "install.log": hitLog, "npm-debug.log": hitLog, "yarn-error.log": hitLog,
+		"log.txt": hitLog, "logs.txt": hitLog, "l0gs.txt": hitLog, "password.log": hitCreds,
+		"ccbill.log": hitLog, "ws_ftp.log": hitLog,
+		"phpinfo.php": hitPHPInfo, "info.php": hitPHPInfo, "php_info.php": hitPHPInfo, "phpinfo": hitPHPInfo,
+		"eval-stdin.php": hitPHPUnit, "phpunit": hitPHPUnit,
+		"wp-login.php": hitWordPress, "xmlrpc.php": hitWordPress, "wp-admin": hitWordPress,
+		"wp-content": hitWordPress, "wp-includes": hitWordPress, "wlwmanifest.xml": hitWordPress,
+		"phpmyadmin": hitDBAdmin, "myadmin": hitDBAdmin, "mysqladmin": hitDBAdmin, "phppgadmin": hitDBAdmin,
+		"adminer": hitDBAdmin, "adminer.php": hitDBAdmin, "sqlbuddy": hitDBAdmin, "pma": hitDBAdmin,
+		"heapdump": hitHeapdump, "jolokia": hitActuator, "actuator": hitActuator,
+		"cgi-bin": hitCGI, "cgi-sys": hitCGI,
+		"fckeditor": hitEditor, "ckfinder": hitEditor, "kcfinder": hitEditor, "elfinder": hitEditor,
+		"uploadify.php":    hitEditor,
+		"execute-solution": hitIgnition,
+		"jmx-console":      hitJava, "web-console": hitJava, "invoker": hitJava, "host-manager": hitJava,
+	}
+
+	t.roots = map[string]probeHit{
+		"server-status": hitStatus, "server-info": hitStatus,
+		"boaform": hitDevice, "hnap1": hitDevice, "goform": hitDevice,
+		"console": hitConsole, "_ignition": hitIgnition,
+		"owa": hitExchange, "ecp": hitExchange, "autodiscover": hitExchange, "autodiscover.xml": hitExchange,
+		"@fs": hitVite, "@id": hitVite,
+		"administrator": hitCMS, "joomla": hitCMS, "wordpress": hitWordPress, "wp": hitWordPress,
+	}
+
+	t.prefixes = []probePrefix{
+		{"/solr/admin", hitJava},
+		{"/manager/html", hitJava},
+		{"/vendor/phpunit", hitPHPUnit},
+	}
+
+	// backupExts are editor, backup-tool and hand-made backup suffixes.
+	t.backupExts = map[string]bool{"bak": true, "old": true, "orig": true, "save": true, "sav": true,
+		"swp": true, "swo": true, "backup": true, "bk": true, "bkp": true, "copy": true, "tmp": true, "un~": true}
+	// dumpExts are database files and dumps.
+	t.dumpExts = map[string]bool{"sql": true, "mdb": true, "accdb": true, "sqlite": true, "sqlite3": true,
+		"db": true, "dump": true, "dmp": true}
+	// archiveExts are archive formats (also after ".tar").
+	t.archiveExts = map[string]bool{"zip": true, "gz": true, "tgz": true, "tar": true, "bz2": true,
+		"tbz2": true, "7z": true, "rar": true, "xz": true, "txz": true, "war": true}
+	// keyExts are private keys and key stores.
+	t.keyExts = map[string]bool{"pem": true, "key": true, "p12": true, "pfx": true, "jks": true,
+		"keystore": true, "kdbx": true, "ppk": true, "ovpn": true}
+	// scriptExts are server-side script extensions (web shells).
+	t.scriptExts = map[string]bool{"php": true, "php3": true, "php4": true, "php5": true, "phtml": true,
+		"asp": true, "aspx": true, "jsp": true, "jspx": true, "cfm": true, "cgi": true, "pl": true}
+	// rootExts are extensions that no site serves from its document root:
+	// shell scripts, configuration, logs, includes, data files.
+	t.rootExts = map[string]bool{"sh": true, "bash": true, "log": true, "conf": true, "cfg": true,
+		"cnf": true, "ini": true, "inc": true, "dat": true, "bin": true, "config": true, "tpl": true,
+		"env": true, "pwd": true}
+	// archiveStems are names of whole-site or database archives.
+	t.archiveStems = map[string]bool{"backup": true, "backups": true, "site": true, "www": true,
+		"wwwroot": true, "htdocs": true, "html": true, "public_html": true, "web": true, "webroot": true,
+		"db": true, "database": true, "dump": true, "data": true, "sql": true, "mysql": true, "base": true,
+		"all": true, "old": true, "new": true, "archive": true, "src": true, "source": true, "app": true,
+		"wordpress": true, "wp": true, "home": true, "root": true, "bak": true, "test": true}
+	// credentialStems are file names that hold passwords or account lists
+	// (with a data or text extension).
+	t.credentialStems = map[string]bool{"passwd": true, "password": true, "passwords": true, "pass": true,
+		"passes": true, "pw": true, "pws": true, "pwd": true, "pazz": true, "pazzezs": true,
+		"passlist": true, "logins": true, "accounts": true, "usernames": true, "users": true,
+		"members": true, "secrets": true, "secret": true, "credentials": true, "creds": true}
+	// credentialExts are the extensions credentialStems count with.
+	t.credentialExts = map[string]bool{"txt": true, "dat": true, "log": true, "csv": true, "xls": true,
+		"xlsx": true, "bak": true, "lst": true, "list": true, "db": true, "sql": true, "html": true, "htm": true}
+	// shellStems are names of well-known web shells and backdoors.
+	t.shellStems = map[string]bool{"c99": true, "c99shell": true, "c100": true, "r57": true, "r58": true,
+		"wso": true, "b374k": true, "alfa": true, "indoxploit": true, "sdoor": true, "cmd": true,
+		"cmdasp": true, "cmdexec": true, "spexec": true, "ntdaddy": true, "elmaliseker": true,
+		"zehir": true, "zehir4": true, "efso": true, "remexp": true, "aspy": true, "aspydrv": true,
+		"3fexe": true, "webr00t": true, "priv8": true, "bypass": true, "uploader": true, "up": true,
+		"filesystembrowser": true, "reverse": true, "backdoor": true, "dra": true, "ddos": true,
+		"mailer": true, "decoded": true, "tool": true, "sql": true, "fileupload": true, "colog": true,
+		"fun": true, "sys": true, "b64": true}
+	t.shellPrefixes = [][]byte{[]byte("b374k"), []byte("c99"), []byte("r57"), []byte("webr00t")}
+	t.custom = probeHit{"probe-custom", SeverityError}
+	t.env, t.htaccess, t.vcs, t.dot = hitEnv, hitHtaccess, hitGit, hitDotfile
+	t.backup, t.sourceBackup = hitBackup, probeHit{hitBackup.rule, SeverityError}
+	t.key, t.dump, t.archive, t.rootFile = hitKey, hitDump, hitArchive, hitRootFile
+	t.shell, t.shortScript, t.creds = hitShell, hitShortShell, hitCreds
+	return t
+}
+
+// probe is the compiled probe detector.
+type probe struct {
+	mode  Mode
+	allow [][]byte // lower-cased path prefixes
+	extra [][]byte // lower-cased path prefixes
+	t     *probeTables
+}
+
+func newProbe(cfg ProbeConfig) (*probe, error) {
+	p := &probe{mode: cfg.Mode, t: newProbeTables()}
+	for _, a := range cfg.AllowPaths {
+		p.allow = append(p.allow, []byte(strings.ToLower(a)))
+	}
+	for _, e := range cfg.ExtraPaths {
+		e = strings.ToLower(e)
+		if strings.HasPrefix(e, "/") {
+			p.extra = append(p.extra, []byte(e))
+			continue
+		}
+		p.t.names[e] = p.t.custom
+	}
+	return p, nil
+}
+
+// inspect appends at most one probe match for the request in v: the most
+// severe hit (the first found among equals).
+func (p *probe) inspect(v *requestViews, dst []Match) []Match {
+	if len(v.raw(fiPath)) == 0 {
+		return dst
+	}
+	path, _ := v.canonicalPath()
+	for _, a := range p.allow {
+		if bytes.HasPrefix(path, a) {
+			return dst
+		}
+	}
+	t := p.t
+	var best probeHit
+	for _, e := range p.extra {
+		if bytes.HasPrefix(path, e) {
+			best = best.max(t.custom)
+		}
+	}
+	for i := range t.prefixes {
+		pp := &t.prefixes[i]
+		if bytes.HasPrefix(path, []byte(pp.prefix)) &&
+			(len(path) == len(pp.prefix) || path[len(pp.prefix)] == '/') {
+			best = best.max(pp.hit)
+		}
+	}
+	rest := path[1:]
+	first := true
+	for len(rest) > 0 {
+		seg, last := rest, true
+		if i := bytes.IndexByte(rest, '/'); i >= 0 {
+			// A segment followed by '/' is a directory, even the last one.
+			seg, rest, last = rest[:i], rest[i+1:], false
+		} else {
+			rest = nil
+		}
+		if h, ok := t.names[string(seg)]; ok {
+			best = best.max(h)
+		}
+		if first {
+			if h, ok := t.roots[string(seg)]; ok {
+				best = best.max(h)
+			}
+		}
+		if len(seg) > 1 && seg[0] == '.' {
+			best = best.max(t.dotfile(seg))
+		}
+		if last {
+			best = best.max(t.file(seg, first))
+		}
+		first = false
+	}
+	if best.sev == 0 {
+		return dst
+	}
+	return append(dst, Match{Detector: DetectorProbe, Rule: best.rule, Class: ClassProbe, Severity: best.sev, Field: FieldPath})
+}
+
+// max returns the more severe of h and o, h on a tie.
+func (h probeHit) max(o probeHit) probeHit {
+	if o.sev > h.sev {
+		return o
+	}
+	return h
+}
+
+// dotfile classifies a path segment that starts with '.'.
+func (t *probeTables) dotfile(seg []byte) probeHit {
+	switch {
+	case string(seg) == ".well-known" || string(seg) == "..":
+		return probeHit{}
+	case bytes.HasPrefix(seg, []byte(".env")):
+		return t.env // .env.local, .env.production, .env.bak
+	case bytes.HasPrefix(seg, []byte(".ht")):
+		return t.htaccess // .htaccess.old, .htpasswd~
+	case bytes.HasPrefix(seg, []byte(".git")):
+		return t.vcs
+	}
+	return t.dot
+}
+
+// file classifies the last path segment (a file name) by its extension and
+// stem. root reports whether it is also the first segment.
+func (t *probeTables) file(seg []byte, root bool) probeHit {
+	if len(seg) > 1 && seg[len(seg)-1] == '~' {
+		return t.backup // editor backup: config.php~
+	}
+	dot := bytes.LastIndexByte(seg, '.')
+	if dot <= 0 || dot == len(seg)-1 {
+		return probeHit{}
+	}
+	ext, stem := string(seg[dot+1:]), seg[:dot]
+	fullStem := stem
+	// A compound extension: name.sql.gz, name.tar.gz, wp-config.php.bak.
+	inner := ""
+	if d2 := bytes.LastIndexByte(stem, '.'); d2 > 0 {
+		inner, stem = string(stem[d2+1:]), stem[:d2]
+	}
+	var best probeHit
+	switch {
+	case t.keyExts[ext]:
+		best = t.key
+	case t.dumpExts[ext] || (t.archiveExts[ext] && t.dumpExts[inner]):
+		best = t.dump
+	case t.archiveExts[ext]:
+		if t.archiveStems[string(stem)] || t.archiveStems[string(fullStem)] {
+			best = t.dump
+		} else if root {
+			best = t.archive
+		}
+	case t.backupExts[ext]:
+		best = t.backup
+		if t.scriptExts[inner] || t.rootExts[inner] {
+			best = t.sourceBackup
+		}
+	case t.scriptExts[ext] && inner == "":
+		switch {
+		case t.shellStems[string(stem)] || bytes.Contains(stem, []byte("shell")) || t.hasShellPrefix(stem):
+			best = t.shell
+		case len(stem) == 1:
+			best = t.shortScript
+		}
+	case root && t.rootExts[ext]:
+		best = t.rootFile
+	}
+	if t.credentialExts[ext] && t.credentialStems[string(fullStem)] {
+		best = best.max(t.creds)
+	}
+	return best
+}
+
+// hasShellPrefix reports whether a script name starts like a versioned
+// well-known web shell (b374k-2.5, c99_mod, r57shell).
+func (t *probeTables) hasShellPrefix(stem []byte) bool {
+	for _, p := range t.shellPrefixes {
+		if bytes.HasPrefix(stem, p) {
+			return true
+		}
+	}
+	return false
+}

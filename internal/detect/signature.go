@@ -1,0 +1,341 @@
+package detect
+
+import (
+	"bytes"
+	"errors"
+	"math/bits"
+	"unsafe"
+
+	"github.com/corazawaf/libinjection-go"
+)
+
+// SignatureConfig configures the signature detector: payload rules (SQLi,
+// XSS, traversal and file inclusion, command injection, template and
+// expression injection, Log4Shell, Shellshock, SSRF, ...) matched on the
+// normalised request.
+type SignatureConfig struct {
+	// Mode is enforce, alert or off.
+	Mode Mode `koanf:"mode"`
+	// RulesFile names an optional YAML file of extra rules, in the format of
+	// the built-in rules.yaml.
+	RulesFile string `koanf:"rules_file"`
+	// Rules are extra rules written inline.
+	Rules []SignatureRule `koanf:"rules"`
+	// Disable lists rule ids to turn off. Unknown ids are an error.
+	Disable []string `koanf:"disable"`
+	// Override changes the severity or mode of individual rules, by id.
+	Override map[string]RuleOverride `koanf:"override"`
+}
+
+// RuleOverride changes one rule's severity or mode. Empty fields keep the
+// rule's own value.
+type RuleOverride struct {
+	// Severity is notice, warning, error or critical.
+	Severity string `koanf:"severity"`
+	// Mode is enforce, alert or off; it takes precedence over
+	// signature.mode for this rule.
+	Mode Mode `koanf:"mode"`
+}
+
+// DefaultSignatureConfig returns the default: enforcing, built-in rules only.
+func DefaultSignatureConfig() SignatureConfig {
+	return SignatureConfig{Mode: ModeEnforce}
+}
+
+// Validate reports every problem in c (messages start with "signature.").
+// It compiles the rules, reading RulesFile if set.
+func (c SignatureConfig) Validate() error {
+	if err := validMode("signature.mode", c.Mode); err != nil {
+		return err
+	}
+	if c.Mode == ModeOff {
+		return nil
+	}
+	_, err := compileRuleSet(c)
+	return err
+}
+
+// Prefilter features of a byte (see litMatcher.scan). The raw scan uses
+// them to decide whether the text view differs from the lower-cased field;
+// the text scan to decide whether the command-line view is worth building.
+const (
+	featDecode uint16 = 1 << iota // % + NUL, bytes ≥ 0xc0, & (entities), \ (escapes), * (comments), \v \f
+	featShell                     // shell syntax: ; | & ` $ ( ) { } < > \n ' " \ ^
+)
+
+// signature is the compiled signature detector.
+type signature struct {
+	mode  Mode
+	rules []compiledRule
+	modes map[string]Mode // per-rule mode, for ModeOf
+
+	lits *litMatcher
+	// Per literal id: the rules (indexes into rules) it admits, by view.
+	litText [][]uint16
+	litCmd  [][]uint16
+	// always[f] lists rules without a prefilter that apply to field f.
+	always [numFields][]uint16
+	// hasCmd[f] reports whether any command-line rule applies to field f.
+	hasCmd [numFields]bool
+
+	featRaw  [256]uint16 // features for the raw scan
+	featText [256]uint16 // features for the text scan
+
+	// Scratch, reused per request.
+	hits, hitsCmd []uint64
+	cand          []uint64 // candidate rules of the current field
+	matched       []uint64 // rules already reported for this request
+	order         []uint16 // rule index of each match appended by this request
+}
+
+func newSignature(cfg SignatureConfig) (*signature, error) {
+	rs, err := compileRuleSet(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs.rules) > 1<<16 {
+		return nil, errors.New("signature: too many rules")
+	}
+	s := &signature{mode: cfg.Mode, rules: rs.rules, modes: map[string]Mode{}}
+	litID := map[string]int{}
+	var lits []string
+	for i, r := range s.rules {
+		if r.mode != ModeEnforce {
+			s.modes[r.id] = r.mode
+		}
+		for f := range numFields {
+			if r.fields&(1<<f) == 0 {
+				continue
+			}
+			if len(r.contains) == 0 {
+				s.always[f] = append(s.always[f], uint16(i))
+			}
+			if r.view == viewCmdline {
+				s.hasCmd[f] = true
+			}
+		}
+		for _, l := range r.contains {
+			id, ok := litID[l]
+			if !ok {
+				id = len(lits)
+				litID[l] = id
+				lits = append(lits, l)
+				s.litText = append(s.litText, nil)
+				s.litCmd = append(s.litCmd, nil)
+			}
+			if r.view == viewCmdline {
+				s.litCmd[id] = appendUnique(s.litCmd[id], uint16(i))
+			} else {
+				s.litText[id] = appendUnique(s.litText[id], uint16(i))
+			}
+		}
+	}
+	if len(lits) == 0 {
+		lits = []string{"\x00"} // a matcher needs one literal; NUL never survives decoding
+		s.litText = append(s.litText, nil)
+		s.litCmd = append(s.litCmd, nil)
+	}
+	if s.lits, err = newLitMatcher(lits); err != nil {
+		return nil, err
+	}
+	for _, c := range []byte("%+&\\*\v\f\x00") {
+		s.featRaw[c] |= featDecode
+	}
+	for c := 0xc0; c < 0x100; c++ {
+		s.featRaw[c] |= featDecode
+	}
+	for _, c := range []byte(";|&`$(){}<>\n'\"\\^") {
+		s.featText[c] |= featShell
+	}
+	w := s.lits.words()
+	s.hits = make([]uint64, w)
+	s.hitsCmd = make([]uint64, w)
+	rw := (len(s.rules) + 63) / 64
+	s.cand = make([]uint64, rw)
+	s.matched = make([]uint64, rw)
+	s.order = make([]uint16, 0, 16)
+	return s, nil
+}
+
+// appendUnique appends v to s unless it is already the last element.
+func appendUnique(s []uint16, v uint16) []uint16 {
+	if len(s) > 0 && s[len(s)-1] == v {
+		return s
+	}
+	return append(s, v)
+}
+
+// modeOf returns the mode of the rule with the given id.
+func (s *signature) modeOf(id string) Mode {
+	if m, ok := s.modes[id]; ok {
+		return m
+	}
+	return s.mode
+}
+
+// inspect appends the signature matches of the request in v to dst, most
+// specific (earliest rule) first.
+func (s *signature) inspect(v *requestViews, dst []Match) []Match {
+	start := len(dst)
+	clear(s.matched)
+	s.order = s.order[:0]
+	for f := range numFields {
+		raw := v.raw(f)
+		if len(raw) == 0 {
+			continue
+		}
+		clear(s.hits)
+		feat, any := s.lits.scan(raw, &s.featRaw, s.hits)
+		if !any && feat&featDecode == 0 && len(s.always[f]) == 0 {
+			continue // clean: no prefilter literal, nothing to decode
+		}
+		text := v.text(f)
+		var shell uint16
+		if feat&featDecode != 0 {
+			// Decoding changed the field: the raw hits do not count.
+			clear(s.hits)
+			shell, any = s.lits.scan(text, &s.featText, s.hits)
+		} else {
+			shell = featureOf(text, &s.featText)
+		}
+		if !any && len(s.always[f]) == 0 {
+			continue
+		}
+		clear(s.cand)
+		for _, i := range s.always[f] {
+			s.cand[i>>6] |= 1 << (i & 63)
+		}
+		cmdHits := s.hits
+		if s.hasCmd[f] && shell&featShell != 0 {
+			clear(s.hitsCmd)
+			s.lits.scan(v.cmdline(f), &s.featText, s.hitsCmd)
+			cmdHits = s.hitsCmd
+		}
+		s.addCandidates(s.hits, s.litText)
+		s.addCandidates(cmdHits, s.litCmd)
+		dst = s.evaluate(v, f, dst)
+	}
+	sortMatches(dst[start:], s.order)
+	return dst
+}
+
+// featureOf ORs the features of the bytes of b.
+func featureOf(b []byte, feat *[256]uint16) uint16 {
+	var f uint16
+	for _, c := range b {
+		f |= feat[c]
+	}
+	return f
+}
+
+// addCandidates marks as candidates the rules admitted by the literals in hits.
+func (s *signature) addCandidates(hits []uint64, admit [][]uint16) {
+	for w, word := range hits {
+		for word != 0 {
+			bit := bits.TrailingZeros64(word)
+			word &= word - 1
+			for _, i := range admit[w*64+bit] {
+				s.cand[i>>6] |= 1 << (i & 63)
+			}
+		}
+	}
+}
+
+// evaluate runs the candidate rules of field f in priority order and appends
+// a match for each that fires and was not reported for this request yet.
+func (s *signature) evaluate(v *requestViews, f int, dst []Match) []Match {
+	for w, word := range s.cand {
+		word &^= s.matched[w]
+		for word != 0 {
+			bit := bits.TrailingZeros64(word)
+			word &= word - 1
+			i := w*64 + bit
+			r := &s.rules[i]
+			if r.fields&(1<<f) == 0 || !s.fires(r, v, f) {
+				continue
+			}
+			s.matched[w] |= 1 << bit
+			s.order = append(s.order, uint16(i))
+			dst = append(dst, Match{
+				Detector: DetectorSignature,
+				Rule:     r.id,
+				Class:    r.class,
+				Severity: r.severity,
+				Field:    fieldOf[f],
+			})
+		}
+	}
+	return dst
+}
+
+// fires reports whether rule r matches field f of the request.
+func (s *signature) fires(r *compiledRule, v *requestViews, f int) bool {
+	switch r.engine {
+	case engineSQLi:
+		return v.eachDecoded(f, isSQLi)
+	case engineXSS:
+		return v.eachDecoded(f, isXSS)
+	}
+	return v.matchView(r.re, f, r.view)
+}
+
+// bytesString views b as a string without copying. The string must not
+// outlive b's next modification; libinjection does not retain its input.
+func bytesString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// isSQLi runs libinjection's SQLi classifier on b and then discards two
+// known classes of false positive:
+//   - input without any character SQL injection needs to break out of a
+//     literal, end a statement or comment out the rest (quote, ; ( ) = < > |
+//     & # -- /*): libinjection flags plain phrases such as "80% wool and 20%
+//     cotton" or "select x from y where"; UNION and keyword-only injections
+//     are covered by the rules;
+//   - a short "string operator string" fingerprint from double-quoted words
+//     only (no single quote or backtick), which is how search boxes quote
+//     phrases: "NOT" STUFFER, "LIKE" STAMP.
+func isSQLi(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	ok, fp := libinjection.IsSQLi(bytesString(b))
+	if !ok {
+		return false
+	}
+	if !containsAnyByte(b, "'\"`;()=<>|&#") && !bytes.Contains(b, []byte("--")) && !bytes.Contains(b, []byte("/*")) {
+		return false
+	}
+	if len(fp) <= 3 && fp[0] == 's' && !containsAnyByte(b, "'`") {
+		return false
+	}
+	return true
+}
+
+// isXSS runs libinjection's XSS classifier on b.
+func isXSS(b []byte) bool {
+	return len(b) > 0 && libinjection.IsXSS(bytesString(b))
+}
+
+// containsAnyByte reports whether b contains any byte of set.
+func containsAnyByte(b []byte, set string) bool {
+	for _, c := range b {
+		for i := range len(set) {
+			if c == set[i] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sortMatches orders ms by rule priority; order[i] is the rule index of
+// ms[i]. Insertion sort: a request only ever has a few matches.
+func sortMatches(ms []Match, order []uint16) {
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && order[j] < order[j-1]; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+}
