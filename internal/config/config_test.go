@@ -1,8 +1,8 @@
 package config
 
 import (
-	"os"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
