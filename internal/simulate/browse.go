@@ -137,7 +137,7 @@ func (s *session) step(g *Generator, now int64, r *Record) (bool, int64) {
 	}
 	rng := s.rng
 	c := s.c
-	r.Addr, r.UserAgent, r.Proto = c.addr, c.ua, c.proto
+	r.Addr, r.UserAgent, r.Proto, r.ForwardedFor = c.addr, c.ua, c.proto, c.xff
 	switch s.state {
 	case stPage:
 		s.prev, s.cur = s.cur, s.prev[:0]
@@ -162,17 +162,27 @@ func (s *session) step(g *Generator, now int64, r *Record) (bool, int64) {
 		case pageCheckout, pageAccount:
 			rt = logNormal(rng, 90, 0.5)
 		}
-		if rng.IntN(2000) == 0 {
-			r.Status, r.Bytes, rt = 502, 552, uniform(rng, 1000, 30000)
-		}
 		r.RequestTime = msDuration(rt)
+		if rng.IntN(2000) == 0 {
+			// The backend is down: a bare error page, no assets; the
+			// visitor moves on.
+			r.Status, r.Bytes, r.RequestTime = 502, 552, msDuration(uniform(rng, 1000, 30000))
+			s.pagesLeft--
+			if s.pagesLeft > 0 {
+				return true, now + int64(r.RequestTime) + thinkTime(rng)
+			}
+			return true, s.end(g, now+int64(r.RequestTime))
+		}
 		s.loginNext = kind == pageLogin
 		s.cached = !s.firstPage && rng.Float64() < 0.7
 		s.assetN = minAssets + rng.IntN(maxAssets-minAssets+1)
 		s.assetI = 0
 		s.pageAt = now
 		s.state = stAsset
-		return true, now + int64(r.RequestTime) + seconds(uniform(rng, 0.02, 0.12))
+		// The browser fetches assets as soon as the head of the page
+		// arrives, and all of them within a second.
+		first := min(int64(r.RequestTime), seconds(0.25)) + seconds(uniform(rng, 0.02, 0.12))
+		return true, now + first
 
 	case stAsset:
 		v := g.v

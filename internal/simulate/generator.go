@@ -81,7 +81,8 @@ type client struct {
 	ua     string
 	proto  string
 	mobile bool
-	busy   bool // a browser currently in a session
+	busy   bool   // a browser currently in a session
+	xff    string // X-Forwarded-For its forward proxy adds ("" if none)
 }
 
 // Generator produces simulated requests in event-time order. It is not safe
@@ -403,6 +404,11 @@ func (g *Generator) buildPopulation(pop *rand.Rand, used map[netip.Addr]struct{}
 		c := &client{addr: g.normalAddr(pop, used, true), ua: ua, proto: "HTTP/2.0", mobile: isMobileUA(ua)}
 		if pop.IntN(7) == 0 {
 			c.proto = "HTTP/1.1"
+		}
+		if pop.IntN(40) == 0 {
+			// Behind a corporate or ISP forward proxy that reports the
+			// client's private address.
+			c.xff = netip.AddrFrom4([4]byte{192, 168, byte(pop.IntN(256)), byte(2 + pop.IntN(250))}).String()
 		}
 		g.browsers[i] = c
 	}

@@ -246,13 +246,14 @@ type req struct {
 	at                   time.Time
 	addr                 netip.Addr
 	method, uri, ref, ua string
+	xff                  string
 	status               int
 }
 
 func collect(t testing.TB, cfg Config) ([]req, *Generator) {
 	var out []req
 	g := generate(t, cfg, func(r *Record) {
-		out = append(out, req{r.Time, r.Addr, r.Method, string(r.URI), string(r.Referer), r.UserAgent, r.Status})
+		out = append(out, req{r.Time, r.Addr, r.Method, string(r.URI), string(r.Referer), r.UserAgent, r.ForwardedFor, r.Status})
 	})
 	return out, g
 }
@@ -271,7 +272,7 @@ func TestPageLoadBursts(t *testing.T) {
 	end := cfg.Start.Add(cfg.Duration - 2*time.Second)
 	var pages, assets int
 	for i, p := range reqs {
-		if p.method != "GET" || !browserUA[p.ua] || isAsset(p.uri) || p.at.After(end) {
+		if p.method != "GET" || !browserUA[p.ua] || isAsset(p.uri) || p.at.After(end) || p.status == 502 {
 			continue
 		}
 		pages++
@@ -318,12 +319,12 @@ func TestBackgroundVariety(t *testing.T) {
 	has("a 304", func(q req) bool { return q.status == 304 })
 	has("a missing touch icon", func(q req) bool { return strings.HasPrefix(q.uri, "/apple-touch-icon") && q.status == 404 })
 	has("a broken link", func(q req) bool { return !isAsset(q.uri) && q.status == 404 && q.ref != "" })
-	has("an API poll", func(q req) bool {
-		return strings.HasPrefix(q.uri, "/api/v1/") && strings.HasPrefix(q.ua, "python-requests/")
-	})
+	has("an API poll", func(q req) bool { return strings.HasPrefix(q.uri, "/api/v1/") && !strings.HasPrefix(q.ua, "Mozilla/") })
+	has("a backend error", func(q req) bool { return q.status == 502 })
 	has("a health check", func(q req) bool { return q.uri == "/healthz" })
 	has("a crawler", func(q req) bool { return strings.Contains(q.ua, "Googlebot") || strings.Contains(q.ua, "bingbot") })
 	has("an office address", func(q req) bool { return netip.MustParsePrefix("10.12.0.0/16").Contains(q.addr) })
+	has("a forwarded-for header", func(q req) bool { return strings.HasPrefix(q.xff, "192.168.") })
 	has("a documentation address", func(q req) bool { return netip.MustParsePrefix("203.0.113.0/24").Contains(q.addr) })
 	for _, q := range reqs {
 		if q.addr.IsLoopback() || (q.addr.IsPrivate() && !netip.MustParsePrefix("10.12.0.0/16").Contains(q.addr)) {
