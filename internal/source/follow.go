@@ -24,6 +24,13 @@ import (
 // buffer is handed out first.
 const minRead = 512
 
+// batchDelay is how long the tailer waits after an inotify wake-up before
+// reading. Nginx without buffer= writes each line separately and inotify
+// reports each write; reading at once would cost a read cycle and a chunk per
+// line. Waiting 1 ms lets the kernel coalesce the events and one read take
+// every line written meanwhile, for at most 1 ms of extra latency.
+const batchDelay = time.Millisecond
+
 // tfile is one open log file: the followed file, a rotated file still being
 // drained, or a copy left by copytruncate.
 type tfile struct {
@@ -54,6 +61,7 @@ type follower struct {
 	cur   *tfile   // the file being read, nil while waiting for the path to appear
 	queue []*tfile // files to read after cur, oldest first
 	tick  clock.Ticker
+	batch *time.Timer // batchDelay; a wall-clock timer, as it only groups reads
 
 	c      *Chunk     // the chunk being filled, nil if none
 	done   int        // c's buffer[:done] holds complete lines
@@ -447,6 +455,8 @@ func (f *follower) findSibling(want fileID, minSize int64, ok func(*tfile) bool)
 func (f *follower) run(ctx context.Context) error {
 	f.tick = f.t.clk.NewTicker(pollInterval)
 	defer f.tick.Stop()
+	f.batch = time.NewTimer(batchDelay)
+	defer f.batch.Stop()
 	for {
 		if f.cur == nil {
 			f.openPath()
@@ -470,6 +480,13 @@ func (f *follower) run(ctx context.Context) error {
 		case <-f.tick.C():
 		case ev := <-f.n.events():
 			f.n.seen(ev)
+			f.batch.Reset(batchDelay)
+			select {
+			case <-f.batch.C:
+			case <-ctx.Done():
+				return nil
+			}
+			f.n.drain()
 		case err := <-f.n.errors():
 			f.t.log.Debug("inotify", "err", err)
 		}

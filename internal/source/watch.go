@@ -86,6 +86,20 @@ func (n *notifier) seen(ev fsnotify.Event) {
 	}
 }
 
+// drain discards the events already queued.
+func (n *notifier) drain() {
+	if n.w == nil {
+		return
+	}
+	select {
+	case ev, ok := <-n.w.Events:
+		if ok {
+			n.seen(ev)
+		}
+	default:
+	}
+}
+
 // close stops watching and waits for the watcher's goroutine to end.
 func (n *notifier) close() {
 	if n.w != nil {
