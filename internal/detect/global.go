@@ -64,6 +64,10 @@ type Global struct {
 // NewGlobal returns a global detector. cfg must be valid.
 func NewGlobal(cfg GlobalConfig) *Global { return &Global{cfg: cfg} }
 
+// SetConfig replaces the settings (on reload), keeping the window, the
+// ongoing alert and the history.
+func (g *Global) SetConfig(cfg GlobalConfig) { g.cfg = cfg }
+
 // Add counts one request at second sec.
 func (g *Global) Add(sec int64, isErr bool) { g.win.Add(sec, isErr) }
 

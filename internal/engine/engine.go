@@ -138,6 +138,68 @@ type Engine struct {
 	sets    []*detect.Set
 	stats   Stats
 	snap    atomic.Pointer[Snapshot]
+	reloads chan *reload
+	stopped chan struct{} // closed when the dispatcher has stopped
+}
+
+// reload carries new detector settings to the dispatcher.
+type reload struct {
+	sets     []*detect.Set
+	global   detect.GlobalConfig
+	resolver *ident.Resolver
+	done     chan struct{} // closed once installed
+}
+
+// Reload replaces the detectors' settings, the content detectors and the
+// trusted-proxy resolver while Run is running; they take effect from the next
+// chunk of input on, in every shard at the same line. Per-client state
+// (windows, scores) is kept. It validates everything first and changes
+// nothing on error. It returns once the dispatcher has installed the new
+// settings, so they apply to all input it reads afterwards (or at once, with
+// ErrStopped, when Run is not running). Safe to call from any goroutine.
+func (e *Engine) Reload(cfg detect.Config, content func() (detect.Inspector, error), modes map[string]detect.Mode,
+	resolver *ident.Resolver) error {
+	sets, err := buildSets(e.shards, cfg, content, modes)
+	if err != nil {
+		return err
+	}
+	if resolver == nil {
+		resolver = ident.NewResolver(nil)
+	}
+	r := &reload{sets: sets, global: cfg.Global, resolver: resolver, done: make(chan struct{})}
+	select {
+	case e.reloads <- r:
+	case <-e.stopped:
+		return ErrStopped
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-e.stopped:
+		return ErrStopped
+	}
+}
+
+// ErrStopped is returned by Reload when the engine is not running.
+var ErrStopped = errors.New("engine is not running")
+
+func buildSets(n int, cfg detect.Config, content func() (detect.Inspector, error), modes map[string]detect.Mode) ([]*detect.Set, error) {
+	var sets []*detect.Set
+	for range n {
+		var insp detect.Inspector
+		if content != nil {
+			var err error
+			if insp, err = content(); err != nil {
+				return nil, fmt.Errorf("content detectors: %w", err)
+			}
+		}
+		s, err := detect.New(cfg, detect.Options{Content: insp, ContentModes: modes})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: %w", err)
+		}
+		sets = append(sets, s)
+	}
+	return sets, nil
 }
 
 // New validates the configuration and builds an engine.
@@ -171,19 +233,11 @@ func New(cfg Config, o Options) (*Engine, error) {
 		return nil, fmt.Errorf("parser: %w", err)
 	}
 	e.parsers = append(e.parsers, p)
-	for range e.shards {
-		var insp detect.Inspector
-		if o.Content != nil {
-			if insp, err = o.Content(); err != nil {
-				return nil, fmt.Errorf("content detectors: %w", err)
-			}
-		}
-		s, err := detect.New(o.Detect, detect.Options{Content: insp, ContentModes: o.ContentModes})
-		if err != nil {
-			return nil, fmt.Errorf("detectors: %w", err)
-		}
-		e.sets = append(e.sets, s)
+	if e.sets, err = buildSets(e.shards, o.Detect, o.Content, o.ContentModes); err != nil {
+		return nil, err
 	}
+	e.reloads = make(chan *reload)
+	e.stopped = make(chan struct{})
 	e.metrics = newMetrics(o.Registerer)
 	return e, nil
 }

@@ -371,3 +371,45 @@ func TestGlobalAlertAndRecovery(t *testing.T) {
 		t.Fatalf("alert stats %+v", st.Alerts)
 	}
 }
+
+func TestReloadChangesDetectorsFromTheNextChunk(t *testing.T) {
+	te := newTestEnv()
+	te.base.Learning = 0
+	model, _ := baseline.New(te.base)
+	e, err := New(te.cfg, Options{Parse: parse.DefaultConfig(), Detect: te.detect, Baseline: model})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two password-guessing bursts: before the reload (banned) and after a
+	// reload that turns brute-force detection off (not banned).
+	burst := func(ip string, from time.Time) []byte {
+		var sb strings.Builder
+		for i := 0; i < 12; i++ {
+			sb.WriteString(req{at: from.Add(time.Duration(i) * time.Second), ip: ip, method: "POST", uri: "/login", status: 401}.line() + "\n")
+		}
+		return []byte(sb.String())
+	}
+	in := make(chan *source.Chunk)
+	c := &collector{}
+	done := make(chan error, 1)
+	go func() { done <- e.Run(context.Background(), in, c) }()
+	in <- &source.Chunk{Data: burst("192.0.2.1", t0)}
+	off := te.detect
+	off.Bruteforce.Mode = detect.ModeOff
+	bad := off
+	bad.Score.Threshold = -1
+	if err := e.Reload(bad, nil, nil, nil); err == nil {
+		t.Fatal("Reload accepted an invalid configuration")
+	}
+	if err := e.Reload(off, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	in <- &source.Chunk{Data: burst("192.0.2.2", t0.Add(time.Minute))}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(bansFor(c, "192.0.2.1")) != 1 || len(bansFor(c, "192.0.2.2")) != 0 {
+		t.Fatalf("before reload %d bans, after %d; want 1 and 0\n%s", len(bansFor(c, "192.0.2.1")), len(bansFor(c, "192.0.2.2")), strings.Join(c.lines, "\n"))
+	}
+}

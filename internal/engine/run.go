@@ -52,6 +52,7 @@ type batch struct {
 	arena []byte
 	mark  mark
 	snap  *baseline.Snapshot // non-nil: the baseline in effect from this batch on
+	set   *detect.Set        // non-nil: the detectors from this batch on (reload)
 	close int64              // non-zero: report the baseline partial of this minute after the items
 }
 
@@ -62,7 +63,7 @@ func newBatch() *batch {
 func (b *batch) reset() {
 	clear(b.items) // drop references into the arena
 	b.items, b.arena = b.items[:0], b.arena[:0]
-	b.snap, b.close = nil, 0
+	b.snap, b.set, b.close = nil, nil, 0
 }
 
 func eventSize(ev *parse.Event) int {
@@ -138,6 +139,7 @@ func (e *Engine) Run(ctx context.Context, in <-chan *source.Chunk, h Handler) er
 	}()
 
 	d.run(ctx, in)
+	close(e.stopped)
 	d.publish(e.o.Clock.Now())
 
 	for _, c := range d.inputs {
@@ -191,6 +193,7 @@ type dispatcher struct {
 	partials chan *baseline.Partial
 	pending  int64 // minute whose partials are outstanding; 0 = none
 	newSnap  []bool
+	newSets  []*detect.Set // after a reload: handed to each shard with its next batch
 	gf       []*detect.Finding
 
 	seq, lines, events, truncated, late, future uint64
@@ -233,8 +236,18 @@ func (d *dispatcher) run(ctx context.Context, in <-chan *source.Chunk) {
 			if d.idle() && !d.flushAll(ctx, nil) {
 				return
 			}
+		case r := <-d.e.reloads:
+			d.reload(r)
 		}
 	}
+}
+
+// reload installs new detector settings for the lines that follow.
+func (d *dispatcher) reload(r *reload) {
+	d.global.SetConfig(r.global)
+	d.e.o.Resolver = r.resolver
+	d.newSets = r.sets
+	close(r.done)
 }
 
 // chunk dispatches every line of c.
@@ -389,6 +402,12 @@ func (d *dispatcher) send(i int, mk mark) {
 	b.mark = mk
 	if d.newSnap[i] {
 		b.snap, d.newSnap[i] = d.snap, false
+	}
+	if d.newSets != nil {
+		b.set, d.newSets[i] = d.newSets[i], nil
+		if i == len(d.inputs)-1 {
+			d.newSets = nil
+		}
 	}
 	d.inputs[i] <- b // shards never stop before their input is closed
 	d.cur[i] = <-d.frees[i]

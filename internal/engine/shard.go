@@ -42,6 +42,9 @@ func (s *shard) run(in <-chan *batch, free chan<- *batch, outc chan<- out, parti
 		if b.snap != nil {
 			s.snap = b.snap
 		}
+		if b.set != nil {
+			s.set = b.set
+		}
 		for i := range b.items {
 			s.observe(&b.items[i])
 		}
