@@ -12,5 +12,6 @@ func subcommands(stdin io.Reader, stdout, stderr io.Writer) []*cobra.Command {
 		newReplayCmd(stdin, stdout, stderr),
 		newCheckConfigCmd(stdout),
 		newVersionCmd(stdout),
+		newSimulateCmd(stdout, stderr),
 	}
 }
