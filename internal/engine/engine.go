@@ -140,6 +140,14 @@ type Engine struct {
 	snap    atomic.Pointer[Snapshot]
 	reloads chan *reload
 	stopped chan struct{} // closed when the dispatcher has stopped
+	beat    atomic.Int64  // wall time (Unix ns) of the dispatcher's last loop turn
+}
+
+// Alive reports whether the dispatcher turned its loop within the last
+// within of wall time (live mode turns at least once a second), for the
+// systemd watchdog.
+func (e *Engine) Alive(within time.Duration) bool {
+	return e.o.Clock.Now().UnixNano()-e.beat.Load() <= int64(within)
 }
 
 // reload carries new detector settings to the dispatcher.

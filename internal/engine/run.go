@@ -218,6 +218,7 @@ func (d *dispatcher) run(ctx context.Context, in <-chan *source.Chunk) {
 		tick = t.C()
 	}
 	for {
+		d.e.beat.Store(d.e.o.Clock.Now().UnixNano())
 		select {
 		case <-ctx.Done():
 			return

@@ -388,3 +388,17 @@ func (r *Responder) Now() time.Time {
 	defer r.mu.Unlock()
 	return r.now
 }
+
+// Reconfigure replaces the ban policy, the protected sets and shadow mode
+// (on reload). Bans and offense history are kept; new ladder steps apply to
+// new bans. cfg is validated first; nothing changes on error.
+func (r *Responder) Reconfigure(cfg Config, allow, trusted *ident.Set, shadow bool) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cfg = cfg
+	r.o.Allowlist, r.o.Trusted, r.o.Shadow = allow, trusted, shadow
+	return nil
+}
