@@ -375,7 +375,6 @@ type apiClient struct {
 	c        *client
 	every    float64 // seconds between requests
 	endpoint int     // index of its usual endpoint
-	busy     bool
 	cursor   int64
 	uri      []byte
 }

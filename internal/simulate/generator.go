@@ -86,7 +86,7 @@ type client struct {
 }
 
 // Generator produces simulated requests in event-time order. It is not safe
-// for concurrent use. Create it with New.
+// for concurrent use. Create it with New; the zero value is not usable.
 type Generator struct {
 	cfg      Config
 	v        *vocab
@@ -388,12 +388,12 @@ func (g *Generator) buildPopulation(pop *rand.Rand, used map[netip.Addr]struct{}
 	}
 
 	// API clients.
-	for i, rate := range append(busy, regular...) {
+	for _, rate := range append(busy, regular...) {
 		c := &client{addr: g.normalAddr(pop, used, false), ua: pick(pop, g.v.apiUAs), proto: "HTTP/1.1"}
 		if pop.IntN(4) == 0 {
 			c.proto = "HTTP/2.0"
 		}
-		a := &apiClient{c: c, every: 1 / rate, endpoint: pop.IntN(len(g.v.apiEndpoints)), busy: i < nBusy}
+		a := &apiClient{c: c, every: 1 / rate, endpoint: pop.IntN(len(g.v.apiEndpoints))}
 		g.schedule(a, seconds(pop.Float64()/rate))
 	}
 
