@@ -199,6 +199,9 @@ func (f *Files) readPath(ctx context.Context, path string, out chan<- *Chunk) er
 	f.fr.reset()
 	carry := 0
 	for {
+		if err := ctx.Err(); err != nil { // get and send may both succeed without blocking
+			return err
+		}
 		c, err := f.pool.get(ctx)
 		if err != nil {
 			return err

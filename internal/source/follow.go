@@ -608,6 +608,9 @@ func (f *follower) checkPath(tf *tfile, now time.Time) {
 		return
 	}
 	if s.id == tf.id {
+		if tf.draining && !tf.final {
+			tf.draining = false // renamed back: follow it as before
+		}
 		return
 	}
 	for _, q := range f.queue {
@@ -729,6 +732,9 @@ func (f *follower) emit(ctx context.Context) error {
 func (f *follower) readAvailable(ctx context.Context) (grew bool, err error) {
 	tf := f.cur
 	for {
+		if err := ctx.Err(); err != nil { // the fast paths below never block
+			return grew, err
+		}
 		if err := f.ensureBuffer(ctx); err != nil {
 			return grew, err
 		}

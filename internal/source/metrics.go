@@ -58,8 +58,12 @@ func newTailMetrics(reg prometheus.Registerer) (*tailMetrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.lines, m.bytes, rotations, skipped, m.ckptErrors, m.lostBytes, m.offset} {
+	all := []prometheus.Collector{m.lines, m.bytes, rotations, skipped, m.ckptErrors, m.lostBytes, m.offset}
+	for i, c := range all {
 		if err := reg.Register(c); err != nil {
+			for _, done := range all[:i] {
+				reg.Unregister(done)
+			}
 			return nil, fmt.Errorf("register source metrics: %w", err)
 		}
 	}

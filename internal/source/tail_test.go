@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -466,5 +467,74 @@ func TestTailPositionsFile(t *testing.T) {
 	entries, _ := os.ReadDir(state)
 	if len(entries) != 1 {
 		t.Errorf("state directory holds %d files, want only the positions file", len(entries))
+	}
+}
+
+// TestTailStopsPromptlyWhileBusy cancels while data is always available and
+// the consumer always ready: Run must not read the rest of the file first.
+func TestTailStopsPromptlyWhileBusy(t *testing.T) {
+	leakCheck(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "access.json")
+	w := newLogWriter(t, path)
+	w.mu.Lock()
+	var sb strings.Builder
+	for range 100000 {
+		sb.WriteString(seqLine(w.next) + "\n")
+		w.next++
+	}
+	if _, err := w.f.WriteString(sb.String()); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Unlock()
+	tl, err := NewTail(testTailConfig(path), TailOptions{StateDir: filepath.Join(dir, "state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := make(chan *Chunk, 64)
+	errc := make(chan error, 1)
+	go func() { errc <- tl.Run(ctx, out) }()
+	chunks := 0
+	for c := range out {
+		if chunks == 0 {
+			cancel()
+		}
+		chunks++
+		c.Release()
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Run = %v, want nil after cancel", err)
+	}
+	// 100,000 lines are about 100 chunks; a prompt stop hands out a few.
+	if chunks > 3 {
+		t.Errorf("%d chunks handed out after cancel", chunks-1)
+	}
+}
+
+func TestNewTailMetricsRegistration(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	o := TailOptions{StateDir: t.TempDir(), Registerer: reg}
+	if _, err := NewTail(testTailConfig("/var/log/a.json"), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewTail(testTailConfig("/var/log/b.json"), o); err == nil || !strings.Contains(err.Error(), "register source metrics") {
+		t.Fatalf("second Tail on one registry: %v, want a registration error", err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, mf := range mfs {
+		names = append(names, mf.GetName())
+	}
+	want := []string{
+		"vigil_source_bytes_total", "vigil_source_checkpoint_errors_total", "vigil_source_lines_skipped_total",
+		"vigil_source_lines_total", "vigil_source_lost_bytes_total", "vigil_source_offset_bytes", "vigil_source_rotations_total",
+	}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("registered %v, want exactly the first Tail's %v", names, want)
 	}
 }
