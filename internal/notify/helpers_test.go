@@ -367,6 +367,6 @@ func alertDecision() *respond.Decision {
 func recoverDecision() *respond.Decision {
 	return &respond.Decision{Time: t0.Add(5*time.Minute + 12*time.Second), Action: respond.ActionRecover, Detector: "global",
 		Rule: "recovered", Class: detect.ClassRate,
-		Reason: "global traffic back to normal: 45.0 requests/s over the last 60s (baseline 40.0 ± 50.0); the anomaly lasted 5m12s, peak 900.0 requests/s",
+		Reason:   "global traffic back to normal: 45.0 requests/s over the last 60s (baseline 40.0 ± 50.0); the anomaly lasted 5m12s, peak 900.0 requests/s",
 		Evidence: detect.Evidence{Value: 45, Threshold: 272, Mean: 40, Stddev: 50, AlertDuration: 5*time.Minute + 12*time.Second}}
 }
