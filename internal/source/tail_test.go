@@ -507,8 +507,9 @@ func TestTailStopsPromptlyWhileBusy(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("Run = %v, want nil after cancel", err)
 	}
-	// 100,000 lines are about 100 chunks; a prompt stop hands out a few.
-	if chunks > 3 {
+	// 100,000 lines are about 100 chunks. A prompt stop hands out at most
+	// what was already in flight (the pool) and the chunk being filled.
+	if chunks > poolSize+2 {
 		t.Errorf("%d chunks handed out after cancel", chunks-1)
 	}
 }
