@@ -30,8 +30,9 @@ type controlSocket struct {
 // connect to it. An existing socket is replaced only if no daemon answers
 // on it; any other file at path is left alone and reported.
 func listenSocket(ctx context.Context, path string) (*controlSocket, error) {
-	if len(path) > maxSocketPath-12 { // room for the temporary name
-		return nil, fmt.Errorf("control socket %q: path too long for a unix socket (at most %d bytes)", path, maxSocketPath-12)
+	// The temporary socket is DIR/.sNNNNNNNNNN/s: both names must fit.
+	if len(path) > maxSocketPath || len(filepath.Dir(path))+15 > maxSocketPath {
+		return nil, fmt.Errorf("control socket %q: path too long for a unix socket; use a shorter state_dir", path)
 	}
 	if err := checkStale(ctx, path); err != nil {
 		return nil, err
