@@ -338,6 +338,10 @@ var errStopped = errors.New("notifier stopping")
 
 // deliver posts msg, retrying per the configuration. It returns where the
 // message landed, the (redacted) last error, or errStopped.
+//
+// Retrying is not idempotent: a request that timed out or failed with a 5xx
+// may still have been posted, so a retry can show a message twice. That is
+// accepted (rare, and better than losing a ban notice).
 func (n *Notifier) deliver(ctx context.Context, msg *message, thread threadRef) (threadRef, error) {
 	for attempt := 0; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, n.cfg.Timeout)

@@ -192,7 +192,7 @@ func TestClientErrorNotRetried(t *testing.T) {
 func TestHangTimesOut(t *testing.T) {
 	srv := newFakeSlack(t, false, nil, answerHang, answerOK)
 	c := webhookConfig(srv.url(hookPath))
-	c.Slack.Timeout, c.Slack.MaxRetries, c.Slack.MinInterval = 200*time.Millisecond, 0, 0
+	c.Slack.Timeout, c.Slack.MaxRetries, c.Slack.MinInterval = time.Second, 0, 0
 	h := start(t, c, clock.Real{})
 	h.n.Notify(banDecision("192.0.2.1", 1))
 	h.n.Notify(banDecision("192.0.2.2", 1))
