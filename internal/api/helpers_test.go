@@ -84,7 +84,7 @@ func newEnv(t *testing.T, cfg Config, mod func(*Options)) *env {
 	o := Options{Logger: log, Gatherer: e.reg, Registerer: e.reg, Clock: e.clk, Bans: e.resp,
 		Status: e.snap.Load, Findings: e.findings, Ready: e.ready.Load, Version: "1.2.3-test",
 		StartTime: t0.Add(-time.Hour),
-		Reload: func() error { e.reloads.Add(1); return nil }}
+		Reload:    func() error { e.reloads.Add(1); return nil }}
 	if mod != nil {
 		mod(&o)
 	}

@@ -396,7 +396,7 @@ func TestStatus(t *testing.T) {
 		Baseline: &baseline.Snapshot{At: t0.Add(-time.Minute), Minutes: 240,
 			Global: baseline.Stats{Mean: 10.5, Stddev: 2.25, ErrorRate: 0.05, Samples: 14400, Source: "rolling"},
 			Client: baseline.Stats{Mean: 30, Stddev: 12, ErrorRate: 0.04, Samples: 9000, Source: "hour_slot"}},
-		Alerts: detect.AlertStats{Count: 3, Active: true, Max: 5*time.Minute + 400*time.Millisecond, Avg: 150 * time.Second},
+		Alerts:  detect.AlertStats{Count: 3, Active: true, Max: 5*time.Minute + 400*time.Millisecond, Avg: 150 * time.Second},
 		Tracked: 42, Lag: time.Second}
 	tests := []struct {
 		name     string
