@@ -94,9 +94,28 @@ func appendRune(dst []byte, r rune) []byte {
 	return utf8.AppendRune(dst, r)
 }
 
-// percentDecode appends one round of percent-decoding of src to dst: %XX and
-// %uXXXX escapes, and '+' as a space when form is set. Malformed escapes are
-// copied as they are. It reports whether anything was decoded.
+// percentNibble decodes one hexadecimal digit at b[0], written either
+// plainly or itself percent-encoded ("%32" for '2'), as IIS's nested decoding
+// accepts. It returns the digit's value and the bytes used, or n == 0.
+func percentNibble(b []byte) (v, n int) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	if h := hexVal(b[0]); h >= 0 {
+		return h, 1
+	}
+	if b[0] == '%' && len(b) >= 3 && hexVal(b[1]) >= 0 && hexVal(b[2]) >= 0 {
+		if h := hexVal(byte(hexVal(b[1])<<4 | hexVal(b[2]))); h >= 0 {
+			return h, 3
+		}
+	}
+	return 0, 0
+}
+
+// percentDecode appends one round of percent-decoding of src to dst: %XX
+// (each digit possibly itself encoded, as in %%32%66), %uXXXX, and '+' as a
+// space when form is set. Malformed escapes are copied as they are. It
+// reports whether anything was decoded.
 func percentDecode(dst, src []byte, form bool) ([]byte, bool) {
 	changed := false
 	for i := 0; i < len(src); i++ {
@@ -106,24 +125,38 @@ func percentDecode(dst, src []byte, form bool) ([]byte, bool) {
 			dst = append(dst, byte(hexVal(src[i+1])<<4|hexVal(src[i+2])))
 			i += 2
 			changed = true
+			continue
 		case c == '%' && i+5 < len(src) && (src[i+1] == 'u' || src[i+1] == 'U') && hex4(src[i+2:]) >= 0:
 			dst = appendRune(dst, rune(hex4(src[i+2:])))
 			i += 5
 			changed = true
+			continue
+		case c == '%':
+			if hi, n1 := percentNibble(src[i+1:]); n1 > 0 {
+				if lo, n2 := percentNibble(src[i+1+n1:]); n2 > 0 {
+					dst = append(dst, byte(hi<<4|lo))
+					i += n1 + n2
+					changed = true
+					continue
+				}
+			}
 		case c == '+' && form:
 			dst = append(dst, ' ')
 			changed = true
-		default:
-			dst = append(dst, c)
+			continue
 		}
+		dst = append(dst, c)
 	}
 	return dst, changed
 }
 
-// foldBytes appends src to dst with NUL bytes removed and overlong UTF-8
-// encodings of ASCII (C0 AF, E0 80 AF, F0 80 80 AF → '/') and full-width
-// forms folded to ASCII. It reports whether anything changed and whether a
-// NUL byte was seen.
+// foldBytes appends src to dst with NUL bytes removed, overlong UTF-8
+// encodings of ASCII folded (C0 AF, E0 80 AF, F0 80 80 AF and the 5- and
+// 6-byte forms → '/'), full-width forms folded to ASCII, and the bytes that
+// never occur in UTF-8 (C0, C1, F5..FF) decoded the way lax decoders (old
+// IIS) did: C0/C1 with any following byte ≥ 0x80 as ASCII, otherwise
+// dropped. It reports whether anything changed and whether a NUL byte was
+// seen.
 func foldBytes(dst, src []byte) (out []byte, changed, nul bool) {
 	for i := 0; i < len(src); i++ {
 		c := src[i]
@@ -145,16 +178,16 @@ func foldBytes(dst, src []byte) (out []byte, changed, nul bool) {
 			n, cp = 2, rune(c&0x0f)
 		case c < 0xf8:
 			n, cp = 3, rune(c&0x07)
+		case c < 0xfc:
+			n, cp = 4, rune(c&0x03)
+		case c < 0xfe:
+			n, cp = 5, rune(c&0x01)
 		default:
-			dst = append(dst, c)
+			changed = true // FE, FF: never valid, dropped
 			continue
 		}
-		if i+n >= len(src) {
-			dst = append(dst, c)
-			continue
-		}
-		ok := true
-		for k := 1; k <= n; k++ {
+		ok := i+n < len(src)
+		for k := 1; ok && k <= n; k++ {
 			cc := src[i+k]
 			if cc&0xc0 != 0x80 {
 				ok = false
@@ -163,7 +196,21 @@ func foldBytes(dst, src []byte) (out []byte, changed, nul bool) {
 			cp = cp<<6 | rune(cc&0x3f)
 		}
 		if !ok {
-			dst = append(dst, c)
+			switch {
+			case c <= 0xc1 && i+1 < len(src) && src[i+1] >= 0x80:
+				// Lax two-byte decoding: the low six bits, whatever the
+				// continuation marker says (%c0%ae, %c0%ee → '.').
+				cp = rune(c&0x01)<<6 | rune(src[i+1]&0x3f)
+				if cp != 0 {
+					dst = append(dst, byte(cp))
+				}
+				i++
+				changed = true
+			case c <= 0xc1 || c >= 0xf5:
+				changed = true // a byte that is never valid UTF-8: dropped
+			default:
+				dst = append(dst, c)
+			}
 			continue
 		}
 		if f := foldRune(cp); f < utf8.RuneSelf {
@@ -174,6 +221,8 @@ func foldBytes(dst, src []byte) (out []byte, changed, nul bool) {
 				nul = true
 			}
 			changed = true
+		} else if n > 3 {
+			changed = true // 5- and 6-byte forms of non-ASCII: dropped
 		} else {
 			dst = append(dst, src[i:i+n+1]...)
 		}
@@ -415,7 +464,15 @@ func appendCmdline(dst, src []byte) []byte {
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		switch c {
-		case '\\', '\'', '"', '^':
+		case '\\':
+			// A literal "\n" stands for the newline payload lists mean.
+			if i+1 < len(src) && (src[i+1] == 'n' || src[i+1] == 'r') {
+				i++
+				c = ';'
+				break
+			}
+			continue
+		case '\'', '"', '^':
 			continue
 		case '$':
 			if i+1 < len(src) {
@@ -458,9 +515,7 @@ func appendCmdline(dst, src []byte) []byte {
 				i += 2
 				continue
 			}
-		case ' ', '\t', '\r', '+':
-			// '+' is a space only where form decoding did not already
-			// happen, but in a command line it never matters otherwise.
+		case ' ', '\t', '\r':
 			space = true
 			continue
 		case '\n':
