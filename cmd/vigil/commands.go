@@ -9,6 +9,8 @@ import (
 // subcommands lists vigil's subcommands; each lives in its own file.
 func subcommands(stdin io.Reader, stdout, stderr io.Writer) []*cobra.Command {
 	return []*cobra.Command{
+		newRunCmd(stderr),
+		newDemoCmd(stdout, stderr),
 		newReplayCmd(stdin, stdout, stderr),
 		newCheckConfigCmd(stdout),
 		newVersionCmd(stdout),

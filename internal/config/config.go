@@ -7,14 +7,16 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/audit"
 	"github.com/vigil-sec/vigil/internal/baseline"
 	"github.com/vigil-sec/vigil/internal/detect"
 	"github.com/vigil-sec/vigil/internal/engine"
 	"github.com/vigil-sec/vigil/internal/firewall"
 	"github.com/vigil-sec/vigil/internal/ident"
+	"github.com/vigil-sec/vigil/internal/notify"
 	"github.com/vigil-sec/vigil/internal/parse"
 	"github.com/vigil-sec/vigil/internal/respond"
 	"github.com/vigil-sec/vigil/internal/source"
@@ -42,12 +44,14 @@ type Config struct {
 	Detect Detect `koanf:"detect"`
 	// Ban is the ban policy.
 	Ban respond.Config `koanf:"ban"`
+	// Audit configures firewall snapshots and audit log syncing.
+	Audit audit.Config `koanf:"audit"`
 	// Firewall selects and configures the firewall backend.
-	Firewall firewall.Config `koanf:"firewall"`
+	Firewall Firewall `koanf:"firewall"`
 	// HTTP is the API and metrics listener.
-	HTTP HTTP `koanf:"http"`
+	HTTP api.Config `koanf:"http"`
 	// Notify configures notifications.
-	Notify Notify `koanf:"notify"`
+	Notify notify.Config `koanf:"notify"`
 	// Log configures vigil's own logging.
 	Log Log `koanf:"log"`
 
@@ -66,28 +70,13 @@ type Detect struct {
 	detect.ContentConfig `koanf:",squash"`
 }
 
-// HTTP is the "http" section.
-type HTTP struct {
-	// Listen is the address of the HTTP API and /metrics ("" disables it).
-	Listen string `koanf:"listen"`
-	// Token is the bearer token that state-changing API calls need.
-	Token string `koanf:"token"`
-	// TokenFile reads Token from a file instead.
-	TokenFile string `koanf:"token_file"`
-}
-
-// Notify is the "notify" section.
-type Notify struct {
-	Slack Slack `koanf:"slack"`
-}
-
-// Slack is the "notify.slack" section.
-type Slack struct {
-	// WebhookURL is an incoming-webhook URL ("" disables Slack unless a
-	// bot token is set). Never logged.
-	WebhookURL string `koanf:"webhook_url"`
-	// WebhookURLFile reads WebhookURL from a file instead.
-	WebhookURLFile string `koanf:"webhook_url_file"`
+// Firewall is the "firewall" section: the backend and how often it is
+// reconciled with the ban ledger.
+type Firewall struct {
+	firewall.Config `koanf:",squash"`
+	// ReconcileInterval is how often the kernel is checked against the
+	// ledger (drift is repaired).
+	ReconcileInterval time.Duration `koanf:"reconcile_interval"`
 }
 
 // Log is the "log" section.
@@ -112,8 +101,10 @@ func Default() Config {
 		Baseline:       baseline.DefaultConfig(),
 		Detect:         Detect{Config: detect.DefaultConfig(), ContentConfig: detect.DefaultContentConfig()},
 		Ban:            respond.DefaultConfig(),
-		Firewall:       firewall.DefaultConfig(),
-		HTTP:           HTTP{Listen: "127.0.0.1:9750"},
+		Audit:          audit.DefaultConfig(),
+		Firewall:       Firewall{Config: firewall.DefaultConfig(), ReconcileInterval: 30 * time.Second},
+		HTTP:           api.DefaultConfig(),
+		Notify:         notify.DefaultConfig(),
 		Log:            Log{Level: "info", Format: "text"},
 	}
 }
@@ -134,7 +125,13 @@ func (c *Config) Validate() error {
 	section("detect", c.Detect.Config.Validate())
 	section("detect", c.Detect.ContentConfig.Validate())
 	section("ban", c.Ban.Validate())
-	section("firewall", c.Firewall.Validate())
+	section("firewall", c.Firewall.Config.Validate())
+	if c.Firewall.ReconcileInterval < time.Second {
+		errs = append(errs, fmt.Errorf("firewall.reconcile_interval: must be >= 1s (got %s)", c.Firewall.ReconcileInterval))
+	}
+	section("audit", c.Audit.Validate())
+	section("http", c.HTTP.Validate())
+	section("notify", c.Notify.Validate())
 	if c.StateDir == "" {
 		errs = append(errs, errors.New("state_dir: must be set"))
 	}
@@ -147,11 +144,6 @@ func (c *Config) Validate() error {
 	if c.allow, err = ident.ParseSet(c.Allowlist); err != nil {
 		for _, e := range flatten(err) {
 			errs = append(errs, fmt.Errorf("allowlist%w", e))
-		}
-	}
-	if c.HTTP.Listen != "" {
-		if _, err := netip.ParseAddrPort(c.HTTP.Listen); err != nil {
-			errs = append(errs, fmt.Errorf("http.listen: must be IP:port, e.g. 127.0.0.1:9750 (got %q)", c.HTTP.Listen))
 		}
 	}
 	switch c.Log.Level {

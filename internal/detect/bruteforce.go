@@ -32,7 +32,8 @@ func (s *Set) bruteforce(env *Env, ev *parse.Event, st *State, emit func(*Findin
 	f.Reason = fmt.Sprintf("%d failed logins (status %d on %s) within %s (threshold %d): password guessing",
 		n, ev.Status, excerpt(ev.Path), c.FindTime, limit)
 	if st.surge {
-		f.Reason += "; threshold tightened by an error surge"
+		f.Reason = fmt.Sprintf("%d failed logins (status %d on %s) within %s (threshold %d, tightened from %d by an error surge): password guessing",
+			n, ev.Status, excerpt(ev.Path), c.FindTime, limit, c.MaxRetry)
 	}
 	emit(f)
 	return true

@@ -55,17 +55,18 @@ func (s *Set) rate(env *Env, ev *parse.Event, st *State, emit func(*Finding)) bo
 		ZScore: (x - b.Mean) / b.Stddev, BaselineSource: b.Source, Requests: req, Errors: errs,
 		ErrorRatio: ratio(errs, req), BaselineErrorRate: b.ErrorRate, Window: rateWindow,
 		Tightened: st.surge, Learning: env.Baseline.Learning}
-	what := "z-score %.1f over the threshold %.1f"
-	arg := c.ZScore * tight
-	if cond == "multiplier" {
-		what, arg = "%.1fx the normal rate, over the threshold %.1fx", c.Multiplier*tight
+	base := fmt.Sprintf("a normal client makes %.1f ± %.1f per 60s", b.Mean, b.Stddev)
+	switch {
+	case thr == floor:
+		f.Reason = fmt.Sprintf("%d requests in 60s, over the floor of %.0f (detect.rate.min_requests; z-score %.1f; %s)",
+			req, floor, f.Evidence.ZScore, base)
+	case cond == "multiplier":
+		f.Reason = fmt.Sprintf("%d requests in 60s, %.1fx the normal rate, over the threshold %.1fx (%s)",
+			req, x/b.Mean, c.Multiplier*tight, base)
+	default:
+		f.Reason = fmt.Sprintf("%d requests in 60s, z-score %.1f over the threshold %.1f (%s)",
+			req, f.Evidence.ZScore, c.ZScore*tight, base)
 	}
-	val := f.Evidence.ZScore
-	if cond == "multiplier" {
-		val = x / b.Mean
-	}
-	f.Reason = fmt.Sprintf("%d requests in 60s, "+what+" (a normal client makes %.1f ± %.1f per 60s)",
-		req, val, arg, b.Mean, b.Stddev)
 	if st.surge {
 		f.Reason += "; thresholds tightened by an error surge"
 	}

@@ -202,6 +202,13 @@ func writeJSON(w *bufio.Writer, v any) {
 
 // writeText writes one decision for a human, terminal-safe.
 func writeText(w *bufio.Writer, d *respond.Decision) {
+	w.WriteString(FormatText(d))
+	w.WriteByte('\n')
+}
+
+// FormatText formats one decision as a line for humans, terminal-safe
+// (attacker-controlled text is escaped).
+func FormatText(d *respond.Decision) string {
 	t := d.Time.Format(time.RFC3339)
 	var line string
 	switch d.Action {
@@ -218,8 +225,7 @@ func writeText(w *bufio.Writer, d *respond.Decision) {
 	if d.Shadow {
 		line += " [shadow: not enforced]"
 	}
-	w.WriteString(escape.Terminal(line))
-	w.WriteByte('\n')
+	return escape.Terminal(line)
 }
 
 // WriteSummary writes the human summary that replay prints on stderr.
