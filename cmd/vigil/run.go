@@ -56,4 +56,3 @@ watchdog (Type=notify).`,
 	addConfigFlag(cmd)
 	return cmd
 }
-
