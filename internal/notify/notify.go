@@ -363,7 +363,7 @@ func (n *Notifier) deliver(ctx context.Context, msg *message, thread threadRef) 
 			n.m.undelivered.Inc()
 			if !n.rejected {
 				n.rejected = true
-				n.log.Error("slack rejected a message; check the webhook URL, token and channel (logged once until a send succeeds)",
+				n.log.Error("slack rejected a message: check the webhook URL, token and channel",
 					"err", err)
 			} else {
 				n.log.Debug("slack rejected a message", "err", err)
