@@ -2,12 +2,15 @@ package source
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // lineBytes returns the size in the log of lines from..to.
@@ -312,4 +315,53 @@ func TestCommitAfterRunReturned(t *testing.T) {
 	if p := readPositions(t, state); p.Lines != 10 || p.Offset != lineBytes(1, 10) {
 		t.Fatalf("after a late commit saved lines %d offset %d, want 10 and %d", p.Lines, p.Offset, lineBytes(1, 10))
 	}
+}
+
+// TestTailCheckpointErrors removes the state directory under a running Tail:
+// checkpoints fail and are counted, following goes on, and Run reports that
+// the final checkpoint could not be written.
+func TestTailCheckpointErrors(t *testing.T) {
+	leakCheck(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "access.json")
+	state := filepath.Join(dir, "state")
+	w := newLogWriter(t, path)
+	w.write(10)
+	reg := prometheus.NewRegistry()
+	tl, err := NewTail(testTailConfig(path), TailOptions{StateDir: state, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := make(chan *Chunk, 4)
+	errc := make(chan error, 1)
+	go func() { errc <- tl.Run(ctx, out) }()
+	got := &received{}
+	take := func(n int) {
+		for got.count() < n {
+			c := <-out
+			got.add(c)
+			pos := c.Pos
+			c.Release()
+			tl.Commit(pos)
+		}
+	}
+	take(10)
+	if err := os.RemoveAll(state); err != nil {
+		t.Fatal(err)
+	}
+	w.write(10)
+	take(20) // still following
+	waitFor(t, "a failed checkpoint", func() bool {
+		return metricValue(t, reg, "vigil_source_checkpoint_errors_total", "") >= 1
+	})
+	cancel()
+	for c := range out {
+		c.Release()
+	}
+	if err := <-errc; err == nil || !strings.Contains(err.Error(), "positions") {
+		t.Fatalf("Run = %v, want the final checkpoint's error", err)
+	}
+	checkSeqs(t, got.snapshot(), 1, 20)
 }
