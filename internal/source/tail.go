@@ -203,8 +203,9 @@ func NewTail(cfg TailConfig, o TailOptions) (*Tail, error) {
 // Run follows the file until ctx is done, sending chunks on out, which it
 // closes when it returns. It saves the committed position every
 // CheckpointInterval and once more before returning. It returns nil when ctx
-// is cancelled, and an error when the state directory, the positions file or
-// the log cannot be used.
+// is cancelled, unless that final checkpoint fails, and an error when the
+// state directory, the positions file or the log cannot be used. A failed
+// periodic checkpoint is logged and counted, and following goes on.
 func (t *Tail) Run(ctx context.Context, out chan<- *Chunk) error {
 	defer close(out)
 	if !t.started.CompareAndSwap(false, true) {
