@@ -277,14 +277,16 @@ func (l *Log) write(rec record) error {
 }
 
 // checkRotated reopens the log when the file at the path is no longer the
-// one being written (renamed by logrotate and recreated). A path that is
-// missing is recreated only if it is still missing at the next check, so
-// that logrotate's own create is not raced. l.mu is held.
+// one being written (renamed by logrotate and recreated). When the path is
+// missing but the open file was only renamed, records still land in it, and
+// the path is recreated only if it is still missing at the next check, so
+// that logrotate's own create is not raced; when the open file was deleted,
+// the path is recreated at once. l.mu is held.
 func (l *Log) checkRotated() {
 	fi, err := os.Stat(l.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if !l.missing {
+		if own, err := l.f.Stat(); !l.missing && err == nil && !unlinked(own) {
 			l.missing = true
 			return
 		}

@@ -360,6 +360,27 @@ func TestRotationWithoutCreate(t *testing.T) {
 	}
 }
 
+func TestDeletedLogIsRecreated(t *testing.T) {
+	// Deleted (not renamed): records written to the open file would be
+	// lost, so the first check recreates the path.
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	clk := clock.NewFake(t0)
+	l := openLog(t, path, clk, nil)
+	if err := l.Event(EventStart, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(rotateCheckEvery)
+	if err := l.Event(EventStop, nil); err != nil {
+		t.Fatal(err)
+	}
+	if lines := readLines(t, path); len(lines) != 1 || lines[0].Event != "stop" {
+		t.Errorf("recreated file holds %+v, want the stop record", lines)
+	}
+}
+
 func TestCopytruncate(t *testing.T) {
 	// copytruncate empties the file in place: O_APPEND makes the next
 	// record start at offset 0 (no hole of NULs, no torn line).
