@@ -15,5 +15,9 @@ func subcommands(stdin io.Reader, stdout, stderr io.Writer) []*cobra.Command {
 		newCheckConfigCmd(stdout),
 		newVersionCmd(stdout),
 		newSimulateCmd(stdout, stderr),
+		newStatusCmd(stdout),
+		newBansCmd(stdout),
+		newBanCmd(stdout),
+		newUnbanCmd(stdout),
 	}
 }
