@@ -69,10 +69,11 @@ func hex4(b []byte) int {
 	return v
 }
 
-// foldRune maps look-alike code points that Windows/IIS "best fit" mapping and
-// lax decoders turn into ASCII: full-width forms U+FF01..U+FF5E, and the
-// division slash and set minus used as path separators. It returns r
-// unchanged otherwise.
+// foldRune maps look-alike code points that Windows/IIS "best fit" mapping,
+// IDNA and lax decoders turn into ASCII: full-width forms U+FF01..U+FF5E,
+// the division slash and set minus used as path separators, circled digits
+// and letters (①②⑦, ⓛⓞⓒⓐⓛ) and ideographic full stops used to disguise host
+// names. It returns r unchanged otherwise.
 func foldRune(r rune) rune {
 	switch {
 	case r >= 0xff01 && r <= 0xff5e:
@@ -81,6 +82,16 @@ func foldRune(r rune) rune {
 		return '/'
 	case r == 0x2216:
 		return '\\'
+	case r >= 0x2460 && r <= 0x2468: // circled digits one to nine
+		return r - 0x2460 + '1'
+	case r == 0x24ea: // circled digit zero
+		return '0'
+	case r >= 0x24b6 && r <= 0x24cf: // circled capital letters
+		return r - 0x24b6 + 'A'
+	case r >= 0x24d0 && r <= 0x24e9: // circled small letters
+		return r - 0x24d0 + 'a'
+	case r == 0x3002 || r == 0xff61: // ideographic full stops
+		return '.'
 	}
 	return r
 }

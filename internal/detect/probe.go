@@ -103,6 +103,7 @@ func newProbeTables() *probeTables {
 	hitPHPUnit := probeHit{"probe-phpunit", SeverityError}
 	hitWordPress := probeHit{"probe-wordpress", SeverityWarning}
 	hitCMS := probeHit{"probe-cms", SeverityWarning}
+	hitDocroot := probeHit{"probe-docroot", SeverityWarning}
 	hitDBAdmin := probeHit{"probe-dbadmin", SeverityWarning}
 	hitActuator := probeHit{"probe-actuator", SeverityWarning}
 	hitHeapdump := probeHit{"probe-actuator", SeverityError}
@@ -175,6 +176,7 @@ func newProbeTables() *probeTables {
 		"console": hitConsole, "_ignition": hitIgnition,
 		"owa": hitExchange, "ecp": hitExchange, "autodiscover": hitExchange, "autodiscover.xml": hitExchange,
 		"@fs": hitVite, "@id": hitVite,
+		"public_html": hitDocroot, "htdocs": hitDocroot, "wwwroot": hitDocroot,
 		"administrator": hitCMS, "joomla": hitCMS, "wordpress": hitWordPress, "wp": hitWordPress,
 	}
 
@@ -215,7 +217,7 @@ func newProbeTables() *probeTables {
 	t.credentialStems = map[string]bool{"passwd": true, "password": true, "passwords": true, "pass": true,
 		"passes": true, "pw": true, "pws": true, "pwd": true, "pazz": true, "pazzezs": true,
 		"passlist": true, "logins": true, "accounts": true, "usernames": true, "users": true,
-		"members": true, "secrets": true, "secret": true, "credentials": true, "creds": true}
+		"members": true, "database": true, "grabbed": true, "secrets": true, "secret": true, "credentials": true, "creds": true}
 	// credentialExts are the extensions credentialStems count with.
 	t.credentialExts = map[string]bool{"txt": true, "dat": true, "log": true, "csv": true, "xls": true,
 		"xlsx": true, "bak": true, "lst": true, "list": true, "db": true, "sql": true, "html": true, "htm": true}
@@ -227,8 +229,8 @@ func newProbeTables() *probeTables {
 		"3fexe": true, "webr00t": true, "priv8": true, "bypass": true, "uploader": true, "up": true,
 		"filesystembrowser": true, "reverse": true, "backdoor": true, "dra": true, "ddos": true,
 		"mailer": true, "decoded": true, "tool": true, "sql": true, "fileupload": true, "colog": true,
-		"fun": true, "sys": true, "b64": true}
-	t.shellPrefixes = [][]byte{[]byte("b374k"), []byte("c99"), []byte("r57"), []byte("webr00t")}
+		"fun": true, "sys": true, "b64": true, "aspxsh": true, "aspxspy": true, "wso2": true}
+	t.shellPrefixes = [][]byte{[]byte("b374k"), []byte("c99"), []byte("r57"), []byte("webr00t"), []byte("cmd")}
 	t.custom = probeHit{"probe-custom", SeverityError}
 	t.env, t.htaccess, t.vcs, t.dot = hitEnv, hitHtaccess, hitGit, hitDotfile
 	t.backup, t.sourceBackup = hitBackup, probeHit{hitBackup.rule, SeverityError}
@@ -356,8 +358,14 @@ func (t *probeTables) file(seg []byte, root bool) probeHit {
 	fullStem := stem
 	// A compound extension: name.sql.gz, name.tar.gz, wp-config.php.bak.
 	inner := ""
-	if d2 := bytes.LastIndexByte(stem, '.'); d2 > 0 {
+	if d2 := bytes.LastIndexByte(stem, '.'); d2 > 0 && t.knownExt(stem[d2+1:]) {
 		inner, stem = string(stem[d2+1:]), stem[:d2]
+	}
+	// A sensitive file with a copy suffix: config.php2, wp-config.php_, db.inc~1.
+	if trimmed := bytes.TrimRight(seg, "0123456789~_-"); len(trimmed) < len(seg) {
+		if h, ok := t.names[string(trimmed)]; ok && h.sev >= SeverityError {
+			return t.sourceBackup
+		}
 	}
 	var best probeHit
 	switch {
@@ -380,7 +388,7 @@ func (t *probeTables) file(seg []byte, root bool) probeHit {
 		switch {
 		case t.shellStems[string(stem)] || bytes.Contains(stem, []byte("shell")) || t.hasShellPrefix(stem):
 			best = t.shell
-		case len(stem) == 1:
+		case len(stem) == 1 || isShortNumbered(stem):
 			best = t.shortScript
 		}
 	case root && t.rootExts[ext]:
@@ -390,6 +398,32 @@ func (t *probeTables) file(seg []byte, root bool) probeHit {
 		best = best.max(t.creds)
 	}
 	return best
+}
+
+// knownExt reports whether ext is an extension the tables know, so that
+// "name.ext.ext2" is read as a compound extension rather than a dotted name.
+func (t *probeTables) knownExt(ext []byte) bool {
+	e := string(ext)
+	return t.backupExts[e] || t.dumpExts[e] || t.archiveExts[e] || t.scriptExts[e] || t.rootExts[e] ||
+		t.keyExts[e] || t.credentialExts[e]
+}
+
+// isShortNumbered reports whether a script name is one or two letters and a
+// number (bs2, c171, x1): the shape of dropped web shells' names.
+func isShortNumbered(stem []byte) bool {
+	i := 0
+	for i < len(stem) && i < 3 && isLetter(stem[i]) {
+		i++
+	}
+	if i == 0 || i > 2 || i == len(stem) || len(stem)-i > 3 {
+		return false
+	}
+	for _, c := range stem[i:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // hasShellPrefix reports whether a script name starts like a versioned
