@@ -68,7 +68,7 @@ type env struct {
 
 // newEnv builds an env; the allowlist protects 192.0.2.0/24. mod may adjust
 // the options before New.
-func newEnv(t *testing.T, cfg Config, mod func(*Options)) *env {
+func newEnv(t testing.TB, cfg Config, mod func(*Options)) *env {
 	t.Helper()
 	e := &env{clk: clock.NewFake(t0), reg: prometheus.NewRegistry(), findings: NewFindingLog(50), logs: &syncBuffer{}}
 	e.ready.Store(true)

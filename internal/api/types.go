@@ -56,8 +56,11 @@ type StatusResponse struct {
 // whether one is ongoing, and the longest and average duration of the
 // finished ones.
 type AlertSummary struct {
-	Count              int     `json:"count"`
-	Active             bool    `json:"active"`
+	// Count is the number of alerts raised; Active whether one is ongoing.
+	Count  int  `json:"count"`
+	Active bool `json:"active"`
+	// MaxDuration and AvgDuration are the longest and the average duration
+	// of the finished alerts ("0s" when none finished).
 	MaxDuration        string  `json:"max_duration"`
 	MaxDurationSeconds float64 `json:"max_duration_seconds"`
 	AvgDuration        string  `json:"avg_duration"`
@@ -75,6 +78,7 @@ type AlertsResponse struct {
 // engine's event time when ongoing).
 type AlertInfo struct {
 	detect.Alert
+	// Ongoing reports an alert that has not recovered yet (End is zero).
 	Ongoing         bool    `json:"ongoing"`
 	Duration        string  `json:"duration"`
 	DurationSeconds float64 `json:"duration_seconds"`
@@ -129,20 +133,27 @@ func newBanInfo(b *respond.Ban, now time.Time) BanInfo {
 // Decision is a ban or unban as POST /api/v1/bans, DELETE /api/v1/bans and
 // POST /api/v1/unban return it: respond.Decision's JSON form.
 type Decision struct {
-	Time     time.Time    `json:"time"`
-	Action   string       `json:"action"`
-	IP       string       `json:"ip"`
+	// Time is when the decision was made; Action "ban" or "unban".
+	Time   time.Time `json:"time"`
+	Action string    `json:"action"`
+	// IP is the bare address for a single-address target, else the CIDR.
+	IP string `json:"ip"`
+	// Detector is "manual" for an operator's ban; for an unban, the
+	// detector of the ban it lifted. Rule and Class likewise.
 	Detector string       `json:"detector"`
 	Rule     string       `json:"rule,omitempty"`
 	Class    detect.Class `json:"class,omitempty"`
-	Reason   string       `json:"reason"`
+	// Reason is the operator's reason (or the default one).
+	Reason string `json:"reason"`
 	// Duration is a Go duration or "permanent" (bans only); Until is absent
 	// for permanent bans and unbans.
 	Duration string    `json:"duration,omitempty"`
 	Until    time.Time `json:"until,omitzero"`
-	Offense  int       `json:"offense,omitempty"`
-	Manual   bool      `json:"manual,omitempty"`
-	Shadow   bool      `json:"shadow,omitempty"`
+	// Offense is the target's offense count; Manual marks an operator's
+	// decision; Shadow a ban recorded but not enforced (shadow mode).
+	Offense int  `json:"offense,omitempty"`
+	Manual  bool `json:"manual,omitempty"`
+	Shadow  bool `json:"shadow,omitempty"`
 }
 
 // errorResponse is the body of every error response.
