@@ -52,6 +52,7 @@ type AlertStats struct {
 type Global struct {
 	cfg      GlobalConfig
 	win      window.Window[uint32]
+	first    int64 // second of the first request; 0 = none yet
 	active   *Alert
 	calm     int64 // first second of the current calm streak; 0 = not calm
 	history  []Alert
@@ -69,14 +70,26 @@ func NewGlobal(cfg GlobalConfig) *Global { return &Global{cfg: cfg} }
 func (g *Global) SetConfig(cfg GlobalConfig) { g.cfg = cfg }
 
 // Add counts one request at second sec.
-func (g *Global) Add(sec int64, isErr bool) { g.win.Add(sec, isErr) }
+func (g *Global) Add(sec int64, isErr bool) {
+	if g.first == 0 {
+		g.first = sec
+	}
+	g.win.Add(sec, isErr)
+}
 
 // Rate returns the average requests per second of the 60 s window ending at
-// sec.
+// sec (of the seconds observed so far, when fewer than 60).
 func (g *Global) Rate(sec int64) float64 {
 	g.win.Advance(sec)
-	return float64(g.win.Requests()) / window.Size
+	span := int64(window.Size)
+	if g.first != 0 && sec-g.first+1 < span {
+		span = max(1, sec-g.first+1)
+	}
+	return float64(g.win.Requests()) / float64(span)
 }
+
+// full reports whether a whole window has been observed by second sec.
+func (g *Global) full(sec int64) bool { return g.first != 0 && sec-g.first+1 >= window.Size }
 
 // Tick evaluates the second sec once it is complete (t is its end as a time,
 // seq orders the finding). It returns an alert or recovery finding, or nil.
@@ -92,7 +105,7 @@ func (g *Global) Tick(sec int64, t time.Time, seq uint64, snap *baseline.Snapsho
 		BaselineSource: b.Source, Requests: req, Errors: errs, ErrorRatio: ratio(errs, req),
 		BaselineErrorRate: b.ErrorRate, Window: window.Size * time.Second, Learning: snap.Learning}
 	if g.active == nil {
-		if snap.Learning || rate <= thr {
+		if snap.Learning || !g.full(sec) || rate <= thr {
 			return nil
 		}
 		g.count++

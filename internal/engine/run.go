@@ -371,6 +371,11 @@ func (d *dispatcher) idle() bool {
 // closeMinute applies the baseline partials of the minute closed before
 // (outstanding since then) and asks every shard for its partial of minute m.
 func (d *dispatcher) closeMinute(m int64) {
+	if m == d.first.Unix()/60 && d.first.Unix()%60 != 0 {
+		// The first minute is partial: its seconds before the first event
+		// were not observed, so they must not count as idle traffic.
+		return
+	}
 	if d.pending != 0 {
 		merged := &baseline.Partial{Minute: d.pending}
 		for range d.inputs {
