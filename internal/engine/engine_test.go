@@ -413,3 +413,27 @@ func TestReloadChangesDetectorsFromTheNextChunk(t *testing.T) {
 		t.Fatalf("before reload %d bans, after %d; want 1 and 0\n%s", len(bansFor(c, "192.0.2.1")), len(bansFor(c, "192.0.2.2")), strings.Join(c.lines, "\n"))
 	}
 }
+
+// Starting in the middle of a minute must not teach a too-low baseline (the
+// unobserved seconds are not idle traffic) and so raise a false alert.
+func TestMidMinuteStartRaisesNoFalseAlert(t *testing.T) {
+	te := newTestEnv()
+	te.base.Learning = time.Minute
+	var reqs []req
+	start := t0.Add(45 * time.Second)
+	for s := 0; s < 6*60; s++ {
+		for i := 0; i < 40; i++ { // a steady 40 requests/s from 200 clients
+			reqs = append(reqs, req{at: start.Add(time.Duration(s) * time.Second), ip: fmt.Sprintf("198.51.100.%d", (s*40+i)%200+1),
+				uri: "/", status: 200})
+		}
+	}
+	c, st := te.run(t, reqs, 2)
+	for _, f := range c.findings {
+		if f.Action == detect.ActionAlert {
+			t.Fatalf("false global alert: %s", f.Reason)
+		}
+	}
+	if m := st.Baseline.Global.Mean; m < 39 || m > 41 {
+		t.Fatalf("global baseline mean %.2f, want ~40", m)
+	}
+}
