@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 func mustPrefix(s string) netip.Prefix {
@@ -74,6 +76,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if strings.Contains(e.logs.String(), testToken) {
 		t.Error("the token appears in the logs")
 	}
+	// No server, connection or client goroutine outlives Run.
+	goleak.VerifyNone(t)
 }
 
 // TestRunWarnsWithoutTokenBeyondLoopback checks the start-up warning for an
