@@ -199,8 +199,11 @@ func decodeRecord(k, v []byte) (*respond.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (key %x): %w", ErrCorrupt, k, err)
 	}
-	var env envelope
-	if !fastDecode(v, &env) {
+	var (
+		env envelope
+		tmp scratch
+	)
+	if !fastDecode(v, &env, &tmp) {
 		env = envelope{}
 		if err := json.Unmarshal(v, &env); err != nil {
 			return nil, describeBadValue(p, k, v, err)

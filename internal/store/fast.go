@@ -14,17 +14,27 @@ import (
 // on which decoder ran: FuzzFastDecode checks that whatever the fast decoder
 // accepts, encoding/json accepts and decodes the same.
 
-// fastDecode decodes v into env and reports whether it could.
-func fastDecode(v []byte, env *envelope) bool {
-	s := scanner{b: v}
+// fastDecode decodes v into env and reports whether it could. The record,
+// ban and request it needs are taken from scratch, so that a caller can
+// keep them off the heap.
+func fastDecode(v []byte, env *envelope, scratch *scratch) bool {
+	s := scanner{b: v, scratch: scratch}
 	return s.envelope(env) && s.i == len(s.b)
+}
+
+// scratch holds the values fastDecode points env at.
+type scratch struct {
+	rec recordV1
+	ban banV1
+	req requestV1
 }
 
 // scanner reads JSON from b at i. Every method returns false when the input
 // is not in the canonical form.
 type scanner struct {
-	b []byte
-	i int
+	b       []byte
+	i       int
+	scratch *scratch
 }
 
 func (s *scanner) envelope(env *envelope) bool {
@@ -41,7 +51,7 @@ func (s *scanner) envelope(env *envelope) bool {
 			ok = s.int(&env.V)
 		case "record":
 			if env.Record == nil {
-				env.Record = &recordV1{}
+				env.Record = &s.scratch.rec
 			}
 			ok = s.record(env.Record)
 		default:
@@ -72,7 +82,7 @@ func (s *scanner) record(r *recordV1) bool {
 			ok = s.time(r.LastOffense.UnmarshalJSON)
 		case "ban":
 			if r.Ban == nil {
-				r.Ban = &banV1{}
+				r.Ban = &s.scratch.ban
 			}
 			ok = s.ban(r.Ban)
 		default:
@@ -119,7 +129,7 @@ func (s *scanner) ban(b *banV1) bool {
 			ok = s.evidence(&b.Evidence)
 		case "request":
 			if b.Request == nil {
-				b.Request = &requestV1{}
+				b.Request = &s.scratch.req
 			}
 			ok = s.request(b.Request)
 		default:

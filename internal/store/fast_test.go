@@ -36,7 +36,7 @@ func seeds(t testing.TB) [][]byte {
 func TestFastDecodeReadsOwnOutput(t *testing.T) {
 	for _, v := range seeds(t) {
 		var env envelope
-		if !fastDecode(v, &env) {
+		if !fastDecode(v, &env, new(scratch)) {
 			t.Errorf("fast decoder gave up on encodeValue output: %s", v)
 		}
 	}
@@ -69,7 +69,7 @@ func TestFastDecodeGivesUp(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var env envelope
-			if fastDecode([]byte(tc.val), &env) {
+			if fastDecode([]byte(tc.val), &env, new(scratch)) {
 				t.Fatal("fast decoder accepted it")
 			}
 			got, err := decodeRecord(k, []byte(tc.val))
@@ -108,7 +108,7 @@ func FuzzFastDecode(f *testing.F) {
 	f.Add([]byte(`{"v":1,"record":{"ban":{"reason":"\u0000\u001b\u2028\n\t\/"}}}`))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var fast envelope
-		if !fastDecode(v, &fast) {
+		if !fastDecode(v, &fast, new(scratch)) {
 			return
 		}
 		var slow envelope

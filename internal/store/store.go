@@ -249,7 +249,7 @@ func (s *Store) Load() ([]*respond.Record, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		// Keys and values alias the memory map: valid until the
 		// transaction ends, so decoding finishes inside it.
-		var kvs [][2][]byte
+		kvs := make([][2][]byte, 0, s.n.Load())
 		b := tx.Bucket(bucketRecords)
 		if err := b.ForEach(func(k, v []byte) error {
 			kvs = append(kvs, [2][]byte{k, v})
