@@ -42,11 +42,15 @@ type Config struct {
 
 // Floors are lower bounds applied to the learned statistics.
 type Floors struct {
-	// GlobalMean and GlobalStddev bound the global per-second rate (requests/s).
-	GlobalMean   float64 `koanf:"global_mean"`
+	// GlobalMean is the lowest mean of the global rate (requests/s).
+	GlobalMean float64 `koanf:"global_mean"`
+	// GlobalStddev is the lowest standard deviation of the global rate
+	// (requests/s).
 	GlobalStddev float64 `koanf:"global_stddev"`
-	// ClientMean and ClientStddev bound a normal client's requests per minute.
-	ClientMean   float64 `koanf:"client_mean"`
+	// ClientMean is the lowest mean of a normal client's requests per 60 s.
+	ClientMean float64 `koanf:"client_mean"`
+	// ClientStddev is the lowest standard deviation of a normal client's
+	// requests per 60 s.
 	ClientStddev float64 `koanf:"client_stddev"`
 	// ErrorRate bounds the baseline 4xx/5xx share (0..1).
 	ErrorRate float64 `koanf:"error_rate"`

@@ -27,8 +27,11 @@ type RateConfig struct {
 type GlobalConfig struct {
 	// Mode is alert (the default; "enforce" means the same) or off.
 	Mode Mode `koanf:"mode"`
-	// ZScore and Multiplier as for RateConfig, against the global baseline.
-	ZScore     float64 `koanf:"zscore"`
+	// ZScore: an anomaly when (rate-mean)/stddev of the global per-second
+	// baseline exceeds it.
+	ZScore float64 `koanf:"zscore"`
+	// Multiplier: an anomaly when the rate exceeds Multiplier x the global
+	// baseline mean.
 	Multiplier float64 `koanf:"multiplier"`
 	// MinRate is a floor under both thresholds, in requests per second.
 	MinRate float64 `koanf:"min_rate"`
@@ -62,6 +65,7 @@ type SurgeConfig struct {
 // EnumerationConfig configures the enumeration detector (YAML
 // "detect.enumeration"): many distinct not-found paths from one client.
 type EnumerationConfig struct {
+	// Mode is enforce, alert or off.
 	Mode Mode `koanf:"mode"`
 	// Window is how far back distinct paths are counted.
 	Window time.Duration `koanf:"window"`
@@ -76,6 +80,7 @@ type EnumerationConfig struct {
 // "detect.bruteforce"), like fail2ban's maxretry/findtime, tightened for a
 // client whose error rate surges.
 type BruteforceConfig struct {
+	// Mode is enforce, alert or off.
 	Mode Mode `koanf:"mode"`
 	// Paths are login endpoints, matched case-insensitively against the
 	// request path; an entry ending in "*" is a prefix.
@@ -107,12 +112,18 @@ type Config struct {
 	// baseline) after its last finding.
 	Cooldown time.Duration `koanf:"cooldown"`
 
-	Rate        RateConfig        `koanf:"rate"`
-	Global      GlobalConfig      `koanf:"global"`
-	ErrorSurge  SurgeConfig       `koanf:"error_surge"`
+	// Rate is per-client rate detection.
+	Rate RateConfig `koanf:"rate"`
+	// Global is global anomaly detection.
+	Global GlobalConfig `koanf:"global"`
+	// ErrorSurge tightens the thresholds of clients whose errors surge.
+	ErrorSurge SurgeConfig `koanf:"error_surge"`
+	// Enumeration detects path enumeration (many distinct 404s).
 	Enumeration EnumerationConfig `koanf:"enumeration"`
-	Bruteforce  BruteforceConfig  `koanf:"bruteforce"`
-	Score       ScoreConfig       `koanf:"score"`
+	// Bruteforce detects password guessing.
+	Bruteforce BruteforceConfig `koanf:"bruteforce"`
+	// Score is the content scoring policy.
+	Score ScoreConfig `koanf:"score"`
 }
 
 // DefaultConfig returns the default detector settings.

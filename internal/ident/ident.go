@@ -80,6 +80,19 @@ func (s *Set) Contains(a netip.Addr) bool {
 	return s.t.Contains(a.Unmap())
 }
 
+// Overlaps reports whether p shares at least one address with the set: p
+// lies inside one of its prefixes or holds one. IPv4-mapped prefixes match
+// as IPv4; an invalid prefix overlaps nothing.
+func (s *Set) Overlaps(p netip.Prefix) bool {
+	if s == nil || s.t == nil || !p.IsValid() {
+		return false
+	}
+	if a := p.Addr(); a.Is4In6() {
+		p = netip.PrefixFrom(a.Unmap(), max(0, p.Bits()-96))
+	}
+	return s.t.OverlapsPrefix(p.Masked())
+}
+
 // Len returns the number of distinct prefixes in the set (0 for nil).
 func (s *Set) Len() int {
 	if s == nil {

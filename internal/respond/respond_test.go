@@ -107,6 +107,13 @@ func TestProtectedClientsAreNeverBanned(t *testing.T) {
 	if _, err := r.Ban(t0, netip.MustParsePrefix("192.0.2.9/32"), 0, ""); !errors.Is(err, ErrProtected) {
 		t.Fatalf("manual ban of an allowlisted address: err = %v, want ErrProtected", err)
 	}
+	// A prefix holding an allowlisted network is protected too.
+	if _, err := r.Ban(t0, netip.MustParsePrefix("192.0.0.0/16"), 0, ""); !errors.Is(err, ErrProtected) {
+		t.Fatalf("manual ban of a prefix covering the allowlist: err = %v, want ErrProtected", err)
+	}
+	if _, err := r.Ban(t0, netip.MustParsePrefix("192.1.0.0/16"), time.Hour, ""); err != nil {
+		t.Fatalf("manual ban of an unrelated prefix: %v", err)
+	}
 }
 
 func TestCircuitBreaker(t *testing.T) {
@@ -136,6 +143,15 @@ func TestCircuitBreaker(t *testing.T) {
 	r.Finding(banFinding("203.0.113.99", t0.Add(2*time.Minute)))
 	if d := rec.ds[len(rec.ds)-1]; d.Action != ActionBan {
 		t.Fatalf("after the breaker closed: %+v", d)
+	}
+}
+
+func TestIPv6SubnetBanSparesAllowlistedNeighbour(t *testing.T) {
+	allow, _ := ident.ParseSet([]string{"2001:db8:1:2::10"})
+	r, rec := newResponder(t, func(c *Config) { c.IPv6Prefix = 64 }, Options{Allowlist: allow})
+	r.Finding(banFinding("2001:db8:1:2::99", t0))
+	if len(rec.ds) != 0 {
+		t.Fatalf("a /64 ban would cover an allowlisted address: %+v", rec.ds)
 	}
 }
 

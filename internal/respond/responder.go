@@ -187,24 +187,26 @@ func (r *Responder) TargetOf(a netip.Addr) netip.Prefix {
 	return p
 }
 
-func (r *Responder) protected(a netip.Addr) string {
+// protected says why target must not be banned ("" when it may be): it
+// shares an address with the allowlist or the trusted proxies.
+func (r *Responder) protected(target netip.Prefix) string {
 	switch {
-	case r.o.Allowlist.Contains(a):
+	case r.o.Allowlist.Overlaps(target):
 		return "allowlisted"
-	case r.o.Trusted.Contains(a):
+	case r.o.Trusted.Overlaps(target):
 		return "trusted_proxy"
 	}
 	return ""
 }
 
 func (r *Responder) ban(f *detect.Finding) {
-	if why := r.protected(f.Client); why != "" {
+	target := r.TargetOf(f.Client)
+	if why := r.protected(target); why != "" {
 		r.stats.Suppressed[why]++
 		r.m.suppressed.WithLabelValues(why).Inc()
 		r.log.Info("not banning protected client", "client_ip", f.Client.String(), "why", why, "detector", f.Detector)
 		return
 	}
-	target := r.TargetOf(f.Client)
 	rec := r.ledger.Get(target)
 	if rec != nil && rec.Ban != nil && rec.Ban.Active(f.Time) {
 		r.stats.AlreadyBanned++
@@ -300,11 +302,11 @@ func (r *Responder) Ban(now time.Time, target netip.Prefix, d time.Duration, rea
 		return Decision{}, ErrInvalidTarget
 	}
 	target = netip.PrefixFrom(target.Addr().Unmap(), min(target.Bits(), target.Addr().Unmap().BitLen())).Masked()
-	if r.o.Allowlist.Contains(target.Addr()) || r.o.Trusted.Contains(target.Addr()) {
-		return Decision{}, ErrProtected
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.protected(target) != "" {
+		return Decision{}, ErrProtected
+	}
 	r.advance(now)
 	rec := r.ledger.Get(target)
 	if rec == nil {
