@@ -155,4 +155,3 @@ func fieldDocs(t *testing.T) map[string]string {
 	}
 	return out
 }
-
