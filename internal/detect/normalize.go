@@ -382,8 +382,8 @@ func lowerASCII(c byte) byte {
 }
 
 // appendText appends the text view of the decoded bytes src to dst (see the
-// file comment).
-func appendText(dst, src []byte) []byte {
+// file comment). comment reports that a /* comment was replaced.
+func appendText(dst, src []byte) (out []byte, comment bool) {
 	inVersioned := false // inside MySQL's /*! ... */: its content is code
 	for i := 0; i < len(src); i++ {
 		c := src[i]
@@ -415,14 +415,15 @@ func appendText(dst, src []byte) []byte {
 					for k := 0; k < 6 && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9'; k++ {
 						i++
 					}
-					inVersioned = true
+					inVersioned, comment = true, true
 					dst = append(dst, ' ')
 					continue
 				}
+				comment = true
 				end := indexCommentEnd(src[i+2:])
 				dst = append(dst, ' ')
 				if end < 0 {
-					return dst // an unterminated comment runs to the end
+					return dst, comment // an unterminated comment runs to the end
 				}
 				i += 2 + end + 1
 				continue
@@ -440,7 +441,7 @@ func appendText(dst, src []byte) []byte {
 		}
 		dst = append(dst, lowerASCII(c))
 	}
-	return dst
+	return dst, comment
 }
 
 // indexCommentEnd returns the index of the '*' of the first "*/" in b, or -1.
@@ -529,6 +530,14 @@ func appendCmdline(dst, src []byte) []byte {
 		case ' ', '\t', '\r':
 			space = true
 			continue
+		case '+':
+			// A '+' left after form decoding was sent as %2B: attackers use it
+			// for a space (cat+/etc/passwd). Keep it only in option form, as
+			// in "chmod +x".
+			if !(i+1 < len(src) && isLetter(src[i+1]) && (i == 0 || src[i-1] == ' ' || src[i-1] == '\t')) {
+				space = true
+				continue
+			}
 		case '\n':
 			c = ';'
 		}
@@ -681,6 +690,8 @@ type requestViews struct {
 
 	canon  []byte // canonical path
 	dotdot bool   // the path had a ".." segment
+
+	comment [numFields]bool // the text view replaced a /* comment
 }
 
 // init preallocates the buffers.
@@ -775,6 +786,7 @@ func (v *requestViews) text(f int) []byte {
 		return v.textBuf[f]
 	}
 	v.have |= haveText << f
+	v.comment[f] = false
 	t := v.textBuf[f][:0]
 	if f == fiQuery {
 		v.splitQuery()
@@ -784,16 +796,24 @@ func (v *requestViews) text(f int) []byte {
 				t = append(t, 0)
 			}
 			lo := len(t)
-			t = appendText(t, v.qdec[p.k0:p.k1])
+			var ck, cv bool
+			t, ck = appendText(t, v.qdec[p.k0:p.k1])
 			t = append(t, '=')
-			t = appendText(t, v.qdec[p.v0:p.v1])
+			t, cv = appendText(t, v.qdec[p.v0:p.v1])
 			v.tspans = append(v.tspans, span{lo, len(t)})
+			v.comment[f] = v.comment[f] || ck || cv
 		}
 	} else {
-		t = appendText(t, v.decoded(f))
+		t, v.comment[f] = appendText(t, v.decoded(f))
 	}
 	v.textBuf[f] = t
 	return t
+}
+
+// hadComment reports whether the text view of field f replaced a /* comment.
+func (v *requestViews) hadComment(f int) bool {
+	v.text(f)
+	return v.comment[f]
 }
 
 // cmdline returns the command-line view of field f (for the query, of each

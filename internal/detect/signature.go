@@ -75,11 +75,18 @@ type signature struct {
 	litCmd  [][]uint16
 	// always[f] lists rules without a prefilter that apply to field f.
 	always [numFields][]uint16
+	// fieldLits[f] is the set of literal ids that rules applying to field
+	// f use: a field with none of them is clean.
+	fieldLits [numFields][]uint64
 	// hasCmd[f] reports whether any command-line rule applies to field f.
 	hasCmd [numFields]bool
+	// commented[f] lists the libinjection SQLi rules for field f: they are
+	// candidates whenever the field held a /* comment, which the text view
+	// (and so the literal prefilter) no longer shows.
+	commented [numFields][]uint16
 
-	featRaw  [256]uint16 // features for the raw scan
-	featText [256]uint16 // features for the text scan
+	featRaw  [numFields][256]uint16 // features for the raw scan, per field
+	featText [256]uint16            // features for the text scan
 
 	// Scratch, reused per request.
 	hits, hitsCmd []uint64
@@ -113,6 +120,9 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 			if r.view == viewCmdline {
 				s.hasCmd[f] = true
 			}
+			if r.engine == engineSQLi {
+				s.commented[f] = append(s.commented[f], uint16(i))
+			}
 		}
 		for _, l := range r.contains {
 			id, ok := litID[l]
@@ -138,16 +148,35 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 	if s.lits, err = newLitMatcher(lits); err != nil {
 		return nil, err
 	}
-	for _, c := range []byte("%+&\\*\v\f\x00") {
-		s.featRaw[c] |= featDecode
+	w := s.lits.words()
+	for f := range numFields {
+		s.fieldLits[f] = make([]uint64, w)
 	}
-	for c := 0xc0; c < 0x100; c++ {
-		s.featRaw[c] |= featDecode
+	for _, r := range s.rules {
+		for _, l := range r.contains {
+			id := litID[l]
+			for f := range numFields {
+				if r.fields&(1<<f) != 0 {
+					s.fieldLits[f][id>>6] |= 1 << (id & 63)
+				}
+			}
+		}
+	}
+	for f := range numFields {
+		decodes := "%&\\*\v\f\x00" // percent-escapes, entities, \x escapes, comments, NUL
+		if f == fiQuery || f == fiReferer {
+			decodes += "+" // form encoding
+		}
+		for _, c := range []byte(decodes) {
+			s.featRaw[f][c] |= featDecode
+		}
+		for c := 0xc0; c < 0x100; c++ {
+			s.featRaw[f][c] |= featDecode
+		}
 	}
 	for _, c := range []byte(";|&`$(){}<>\n'\"\\^") {
 		s.featText[c] |= featShell
 	}
-	w := s.lits.words()
 	s.hits = make([]uint64, w)
 	s.hitsCmd = make([]uint64, w)
 	rw := (len(s.rules) + 63) / 64
@@ -185,25 +214,33 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 			continue
 		}
 		clear(s.hits)
-		feat, any := s.lits.scan(raw, &s.featRaw, s.hits)
+		feat, _ := s.lits.scan(raw, &s.featRaw[f], s.hits)
+		any := intersects(s.hits, s.fieldLits[f])
 		if !any && feat&featDecode == 0 && len(s.always[f]) == 0 {
-			continue // clean: no prefilter literal, nothing to decode
+			continue // clean: no prefilter literal of this field, nothing to decode
 		}
 		text := v.text(f)
 		var shell uint16
 		if feat&featDecode != 0 {
 			// Decoding changed the field: the raw hits do not count.
 			clear(s.hits)
-			shell, any = s.lits.scan(text, &s.featText, s.hits)
+			shell, _ = s.lits.scan(text, &s.featText, s.hits)
+			any = intersects(s.hits, s.fieldLits[f])
 		} else {
 			shell = featureOf(text, &s.featText)
 		}
-		if !any && len(s.always[f]) == 0 {
+		comment := feat&featDecode != 0 && len(s.commented[f]) > 0 && v.hadComment(f)
+		if !any && !comment && len(s.always[f]) == 0 {
 			continue
 		}
 		clear(s.cand)
 		for _, i := range s.always[f] {
 			s.cand[i>>6] |= 1 << (i & 63)
+		}
+		if comment {
+			for _, i := range s.commented[f] {
+				s.cand[i>>6] |= 1 << (i & 63)
+			}
 		}
 		cmdHits := s.hits
 		if s.hasCmd[f] && shell&featShell != 0 {
@@ -217,6 +254,16 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 	}
 	sortMatches(dst[start:], s.order)
 	return dst
+}
+
+// intersects reports whether the bit sets a and b share a bit.
+func intersects(a, b []uint64) bool {
+	for i, w := range a {
+		if w&b[i] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // featureOf ORs the features of the bytes of b.
