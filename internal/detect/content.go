@@ -140,12 +140,19 @@ func validMode(key string, m Mode) error {
 // which keeps the table small). It also ORs together per-byte feature bits
 // from a caller-supplied table during the same pass. It is immutable after
 // construction and safe for concurrent use.
+//
+// Layout for speed: states that end a literal are numbered last, so "did a
+// literal end here" is one comparison against firstOut.
 type litMatcher struct {
 	class  [256]uint8
 	nclass int
-	// next[state*nclass+class] is the next state.
-	next []uint32
-	// outs[outStart[s]:outStart[s+1]] are the literal ids that end at state s.
+	// next[state*nclass+class] is the next state (states are few enough for
+	// 16 bits, which halves the table's cache footprint).
+	next []uint16
+	// firstOut is the first state that ends a literal.
+	firstOut uint16
+	// outs[outStart[i]:outStart[i+1]] are the literal ids that end at the
+	// i-th output state (i = (row-firstOut)/nclass).
 	outStart []uint32
 	outs     []uint32
 	n        int // number of literals
@@ -175,8 +182,8 @@ func newLitMatcher(lits []string) (*litMatcher, error) {
 	for c := 'A'; c <= 'Z'; c++ {
 		m.class[c] = m.class[c+'a'-'A']
 	}
-	// Trie with dense transitions; -1 (as ^0) marks "no edge" until the
-	// failure links fill it in.
+	// Trie with dense transitions; none marks "no edge" until the failure
+	// links fill it in.
 	const none = ^uint32(0)
 	nc := m.nclass
 	next := make([]uint32, nc)
@@ -229,10 +236,41 @@ func newLitMatcher(lits []string) (*litMatcher, error) {
 			queue = append(queue, t)
 		}
 	}
-	m.next = next
-	m.outStart = make([]uint32, states+1)
-	for s := range states {
-		m.outStart[s+1] = m.outStart[s] + uint32(len(out[s]))
+	// Renumber: the start state first, states without output, then states
+	// with output; store row offsets.
+	order := make([]uint32, 0, states) // new index → old state
+	order = append(order, 0)
+	for s := 1; s < states; s++ {
+		if len(out[s]) == 0 {
+			order = append(order, uint32(s))
+		}
+	}
+	firstOutIndex := len(order)
+	if len(out[0]) > 0 {
+		return nil, errors.New("empty literal")
+	}
+	for s := 1; s < states; s++ {
+		if len(out[s]) > 0 {
+			order = append(order, uint32(s))
+		}
+	}
+	if states > 1<<16 {
+		return nil, errors.New("too many literals")
+	}
+	newIndex := make([]uint16, states)
+	for i, s := range order {
+		newIndex[s] = uint16(i)
+	}
+	m.next = make([]uint16, states*nc)
+	for i, s := range order {
+		for cl := range nc {
+			m.next[i*nc+cl] = newIndex[next[int(s)*nc+cl]]
+		}
+	}
+	m.firstOut = uint16(firstOutIndex)
+	m.outStart = make([]uint32, states-firstOutIndex+1)
+	for i, s := range order[firstOutIndex:] {
+		m.outStart[i+1] = m.outStart[i] + uint32(len(out[s]))
 		m.outs = append(m.outs, out[s]...)
 	}
 	return m, nil
@@ -246,15 +284,16 @@ func (m *litMatcher) words() int { return (m.n + 63) / 64 }
 // returns the OR of feat[c] over the bytes c of b and whether any literal
 // occurred.
 func (m *litMatcher) scan(b []byte, feat *[256]uint16, hits []uint64) (features uint16, any bool) {
-	s := uint32(0)
-	nc := uint32(m.nclass)
-	next, outStart, outs := m.next, m.outStart, m.outs
+	state := uint16(0)
+	next, firstOut, nc := m.next, m.firstOut, uint(m.nclass)
+	class := &m.class
 	for _, c := range b {
 		features |= feat[c]
-		s = next[s*nc+uint32(m.class[c])]
-		if lo, hi := outStart[s], outStart[s+1]; lo != hi {
+		state = next[uint(state)*nc+uint(class[c])]
+		if state >= firstOut {
 			any = true
-			for _, id := range outs[lo:hi] {
+			i := state - firstOut
+			for _, id := range m.outs[m.outStart[i]:m.outStart[i+1]] {
 				hits[id>>6] |= 1 << (id & 63)
 			}
 		}

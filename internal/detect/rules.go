@@ -92,7 +92,7 @@ type compiledRule struct {
 	id       string
 	class    Class
 	severity Severity
-	mode     Mode // ModeEnforce or ModeAlert (ModeOff rules are dropped)
+	mode     Mode // from signature.override; "" follows signature.mode (ModeOff rules are dropped)
 	fields   fieldMask
 	view     ruleView
 	engine   ruleEngine
@@ -122,7 +122,7 @@ var ruleClasses = [...]Class{ClassSQLi, ClassXSS, ClassTraversal, ClassCmdi, Cla
 // starting with key (the rule's key path, e.g. "signature.rules[2]").
 func compileRule(key string, r SignatureRule) (compiledRule, error) {
 	var errs []error
-	c := compiledRule{id: r.ID, class: r.Class, mode: ModeEnforce}
+	c := compiledRule{id: r.ID, class: r.Class}
 	if r.ID == "" {
 		errs = append(errs, fmt.Errorf("%s.id: must not be empty", key))
 	} else if strings.ContainsAny(r.ID, " \t.") {

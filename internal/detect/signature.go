@@ -107,7 +107,7 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 	litID := map[string]int{}
 	var lits []string
 	for i, r := range s.rules {
-		if r.mode != ModeEnforce {
+		if r.mode != "" {
 			s.modes[r.id] = r.mode
 		}
 		for f := range numFields {
