@@ -19,6 +19,11 @@ type RateConfig struct {
 	Multiplier float64 `koanf:"multiplier"`
 	// MinRequests is a floor under both thresholds (requests per 60 s).
 	MinRequests int `koanf:"min_requests"`
+	// Repeat is how long after a rate finding the same client can produce
+	// the next one (while it stays over the threshold): short enough to ban
+	// again soon after a short ban expires, long enough not to report every
+	// request of a flood.
+	Repeat time.Duration `koanf:"repeat"`
 }
 
 // GlobalConfig configures the global anomaly detector (YAML
@@ -130,7 +135,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Cooldown: 10 * time.Minute,
-		Rate:     RateConfig{Mode: ModeEnforce, ZScore: 8, Multiplier: 10, MinRequests: 300},
+		Rate:     RateConfig{Mode: ModeEnforce, ZScore: 8, Multiplier: 10, MinRequests: 300, Repeat: 10 * time.Second},
 		Global: GlobalConfig{Mode: ModeAlert, ZScore: 4, Multiplier: 3, MinRate: 5,
 			RecoverAfter: 60 * time.Second, Hysteresis: 0.8, History: 100},
 		ErrorSurge: SurgeConfig{MinErrors: 10, Multiplier: 5, MinRatio: 0.5, Hysteresis: 0.5, Tighten: 0.5},
@@ -175,6 +180,9 @@ func (c Config) Validate() error {
 	pos("rate.multiplier", c.Rate.Multiplier)
 	if c.Rate.MinRequests < 1 {
 		add("rate.min_requests", "must be >= 1 (got %d)", c.Rate.MinRequests)
+	}
+	if c.Rate.Repeat < time.Second || c.Rate.Repeat > time.Hour {
+		add("rate.repeat", "must be between 1s and 1h (got %s)", c.Rate.Repeat)
 	}
 	mode("global.mode", c.Global.Mode)
 	pos("global.zscore", c.Global.ZScore)

@@ -39,8 +39,8 @@ func (s *Set) rate(env *Env, ev *parse.Event, st *State, emit func(*Finding)) bo
 	if x <= floor { // cheap exit: every threshold is at least the floor
 		return false
 	}
-	if st.rateAt != 0 && env.Sec-st.rateAt < window.Size {
-		return false // already reported for this window
+	if st.rateAt != 0 && env.Sec-st.rateAt < s.rateRepeat {
+		return false // reported a moment ago
 	}
 	b := env.Baseline.Client
 	thr, cond := thresholds(b.Mean, b.Stddev, c.ZScore*tight, c.Multiplier*tight, floor)

@@ -49,6 +49,7 @@ type Set struct {
 	matches      []Match
 	free         []*behaviour
 	cooldown     int64
+	rateRepeat   int64
 }
 
 // New builds a Set. cfg must be valid.
@@ -57,7 +58,8 @@ func New(cfg Config, o Options) (*Set, error) {
 		return nil, err
 	}
 	s := &Set{cfg: cfg, content: o.Content, contentModes: o.ContentModes,
-		matches: make([]Match, 0, 16), cooldown: int64(cfg.Cooldown / time.Second)}
+		matches: make([]Match, 0, 16), cooldown: int64(cfg.Cooldown / time.Second),
+		rateRepeat: int64(cfg.Rate.Repeat / time.Second)}
 	for _, p := range cfg.Bruteforce.Paths {
 		s.login = append(s.login, newPathPattern(p))
 	}

@@ -208,9 +208,14 @@ func TestFloodAfterLearningIsFlagged(t *testing.T) {
 	if st.Events != uint64(len(reqs)) || st.Lines != st.Events {
 		t.Fatalf("events=%d lines=%d, want %d", st.Events, st.Lines, len(reqs))
 	}
+	// One finding, repeated every detect.rate.repeat (10 s) while the 30 s
+	// flood lasts.
 	bans := bansFor(c, "203.0.113.9")
-	if len(bans) != 1 {
-		t.Fatalf("flooder ban findings = %d, want 1; findings:\n%s", len(bans), strings.Join(c.lines, "\n"))
+	if len(bans) != 3 {
+		t.Fatalf("flooder ban findings = %d, want 3; findings:\n%s", len(bans), strings.Join(c.lines, "\n"))
+	}
+	if d := bans[1].Time.Sub(bans[0].Time); d != 10*time.Second {
+		t.Fatalf("repeat after %s, want 10s", d)
 	}
 	f := bans[0]
 	if f.Detector != "rate" || (f.Rule != "zscore" && f.Rule != "multiplier") {
