@@ -123,13 +123,13 @@ func httpClient(args []string) error {
 }
 
 type e2e struct {
-	t                      *testing.T
-	dir, bin, cfg          string
-	srv, att, good         *netns.NS
-	nginx, vigil, slack    *exec.Cmd
-	slackIn                io.WriteCloser
-	backend                string
-	vigilOut               *os.File
+	t                   *testing.T
+	dir, bin, cfg       string
+	srv, att, good      *netns.NS
+	nginx, vigil, slack *exec.Cmd
+	slackIn             io.WriteCloser
+	backend             string
+	vigilOut            *os.File
 }
 
 func p(s string) netip.Prefix { return netip.MustParsePrefix(s) }
