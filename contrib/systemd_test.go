@@ -47,40 +47,39 @@ func TestSystemdUnitDirectives(t *testing.T) {
 		t.Fatal("no [Service] section")
 	}
 	want := map[string]string{
-		"Type":                     "notify",
-		"NotifyAccess":             "main",
-		"ExecStartPre":             "/usr/local/bin/vigil check-config --config /etc/vigil/vigil.yaml",
-		"ExecStart":                "/usr/local/bin/vigil run --config /etc/vigil/vigil.yaml",
-		"ExecReload":               "/bin/kill -HUP $MAINPID",
-		"Restart":                  "on-failure",
-		"RestartPreventExitStatus": "2",
-		"WatchdogSec":              "30s",
-		"User":                     "vigil",
-		"SupplementaryGroups":      "adm",
-		"StateDirectory":           "vigil",
-		"StateDirectoryMode":       "0700",
-		"LogsDirectory":            "vigil",
-		"UMask":                    "0077",
-		"CapabilityBoundingSet":    "CAP_NET_ADMIN CAP_NET_RAW",
-		"AmbientCapabilities":      "CAP_NET_ADMIN CAP_NET_RAW",
-		"NoNewPrivileges":          "yes",
-		"ProtectSystem":            "strict",
-		"ProtectHome":              "yes",
-		"PrivateTmp":               "yes",
-		"PrivateDevices":           "yes",
-		"ProtectKernelTunables":    "yes",
-		"ProtectKernelModules":     "yes",
-		"ProtectKernelLogs":        "yes",
-		"ProtectControlGroups":     "yes",
-		"ProtectClock":             "yes",
-		"ProtectHostname":          "yes",
-		"RestrictNamespaces":       "yes",
-		"RestrictRealtime":         "yes",
-		"RestrictSUIDSGID":         "yes",
-		"LockPersonality":          "yes",
-		"MemoryDenyWriteExecute":   "yes",
-		"RestrictAddressFamilies":  "AF_UNIX AF_INET AF_INET6 AF_NETLINK",
-		"SystemCallArchitectures":  "native",
+		"Type":                    "notify",
+		"NotifyAccess":            "main",
+		"ExecStartPre":            "/usr/local/bin/vigil check-config --config /etc/vigil/vigil.yaml",
+		"ExecStart":               "/usr/local/bin/vigil run --config /etc/vigil/vigil.yaml",
+		"ExecReload":              "/bin/kill -HUP $MAINPID",
+		"Restart":                 "on-failure",
+		"WatchdogSec":             "30s",
+		"User":                    "vigil",
+		"SupplementaryGroups":     "adm",
+		"StateDirectory":          "vigil",
+		"StateDirectoryMode":      "0700",
+		"LogsDirectory":           "vigil",
+		"UMask":                   "0077",
+		"CapabilityBoundingSet":   "CAP_NET_ADMIN CAP_NET_RAW",
+		"AmbientCapabilities":     "CAP_NET_ADMIN CAP_NET_RAW",
+		"NoNewPrivileges":         "yes",
+		"ProtectSystem":           "strict",
+		"ProtectHome":             "yes",
+		"PrivateTmp":              "yes",
+		"PrivateDevices":          "yes",
+		"ProtectKernelTunables":   "yes",
+		"ProtectKernelModules":    "yes",
+		"ProtectKernelLogs":       "yes",
+		"ProtectControlGroups":    "yes",
+		"ProtectClock":            "yes",
+		"ProtectHostname":         "yes",
+		"RestrictNamespaces":      "yes",
+		"RestrictRealtime":        "yes",
+		"RestrictSUIDSGID":        "yes",
+		"LockPersonality":         "yes",
+		"MemoryDenyWriteExecute":  "yes",
+		"RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+		"SystemCallArchitectures": "native",
 	}
 	for k, v := range want {
 		got := svc[k]
@@ -97,10 +96,13 @@ func TestSystemdUnitDirectives(t *testing.T) {
 		t.Errorf("SystemCallFilter = %q, want @system-service first", f)
 	}
 	// The service must not be able to write the paths it only reads.
-	for _, k := range []string{"ReadWritePaths", "DynamicUser", "PrivateNetwork", "PrivateUsers"} {
+	for _, k := range []string{"ReadWritePaths", "DynamicUser", "PrivateNetwork", "PrivateUsers", "RestartPreventExitStatus"} {
 		if len(svc[k]) > 0 {
 			t.Errorf("[Service] %s = %q: the unit relies on it being unset", k, svc[k])
 		}
+	}
+	if got := u["Unit"]["StartLimitBurst"]; len(got) != 1 {
+		t.Errorf("[Unit] StartLimitBurst = %q: without a limit an invalid configuration restarts forever", got)
 	}
 	if got := u["Install"]["WantedBy"]; len(got) != 1 || got[0] != "multi-user.target" {
 		t.Errorf("[Install] WantedBy = %q", got)
