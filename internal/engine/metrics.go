@@ -20,6 +20,7 @@ type metrics struct {
 	late       prometheus.Counter
 	future     prometheus.Counter
 	lag        prometheus.Gauge
+	rps        prometheus.Gauge
 	findings   *prometheus.CounterVec
 	suspicious *prometheus.CounterVec
 	evictions  prometheus.Counter
@@ -46,6 +47,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Requests older than the event clock, counted at the clock."}),
 		future: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_events_future_total",
 			Help: "Requests timestamped ahead of the wall clock (live mode), counted at the wall clock."}),
+		rps: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigil_global_requests_per_second",
+			Help: "Average requests per second over the last 60 s of event time."}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigil_lag_seconds",
 			Help: "Wall time minus the event time of the latest request (live mode)."}),
 		findings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_findings_total",
@@ -74,7 +77,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	tracked := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigil_clients_tracked",
 		Help: "Clients currently tracked by the engine."}, func() float64 { return float64(m.trackedTotal()) })
 	if reg != nil {
-		reg.MustRegister(m.lines, m.events, rej, m.truncated, m.late, m.future, m.lag, m.findings,
+		reg.MustRegister(m.lines, m.events, rej, m.truncated, m.late, m.future, m.lag, m.rps, m.findings,
 			m.suspicious, m.evictions, m.mean, m.stddev, m.errRate, m.learning, tracked)
 	}
 	return m

@@ -61,6 +61,7 @@ func (d *dispatcher) publish(wall time.Time) {
 	if d.e.o.Live {
 		s.Lag = wall.Sub(d.now)
 	}
+	d.e.metrics.rps.Set(s.GlobalRate)
 	d.e.snap.Store(s)
 	d.published = wall
 }
