@@ -70,14 +70,17 @@ type probePrefix struct {
 type probeTables struct {
 	names                                                            map[string]probeHit // exact segment names, anywhere in the path
 	roots                                                            map[string]probeHit // names that are probes as the first segment only
+	dirs                                                             map[string]probeHit // single-segment paths only
 	prefixes                                                         []probePrefix
 	backupExts, dumpExts, archiveExts, keyExts, scriptExts, rootExts map[string]bool
 	archiveStems, credentialStems, credentialExts, shellStems        map[string]bool
+	publicText                                                       map[string]bool
 	shellPrefixes                                                    [][]byte
 
 	// Hits the classifiers return.
 	custom, env, htaccess, vcs, dot, backup, sourceBackup   probeHit
 	key, dump, archive, rootFile, shell, shortScript, creds probeHit
+	rootText                                                probeHit
 }
 
 // newProbeTables builds the built-in probe tables.
@@ -177,9 +180,17 @@ func newProbeTables() *probeTables {
 		"owa": hitExchange, "ecp": hitExchange, "autodiscover": hitExchange, "autodiscover.xml": hitExchange,
 		"@fs": hitVite, "@id": hitVite,
 		"public_html": hitDocroot, "htdocs": hitDocroot, "wwwroot": hitDocroot,
+
 		"administrator": hitCMS, "joomla": hitCMS, "wordpress": hitWordPress, "wp": hitWordPress,
 	}
 
+	// Directories asked for by themselves (a listing or a default page),
+	// only when the whole path is that one directory: include directories,
+	// template engines and hosting panels that are never meant to be browsed.
+	t.dirs = map[string]probeHit{
+		"inc": hitDocroot, "include": hitDocroot, "includes": hitDocroot,
+		"smarty": hitCMS, "whm": hitCMS, "whmcs": hitCMS, "maincp": hitCMS, "mysql": hitDBAdmin,
+	}
 	t.prefixes = []probePrefix{
 		{"/solr/admin", hitJava},
 		{"/manager/html", hitJava},
@@ -230,6 +241,13 @@ func newProbeTables() *probeTables {
 		"filesystembrowser": true, "reverse": true, "backdoor": true, "dra": true, "ddos": true,
 		"mailer": true, "decoded": true, "tool": true, "sql": true, "fileupload": true, "colog": true,
 		"fun": true, "sys": true, "b64": true, "aspxsh": true, "aspxspy": true, "wso2": true}
+	// Text files a site legitimately serves from its root; any other
+	// root .txt is a guess at a credential or log dump (phishing kits write
+	// their loot there).
+	t.publicText = map[string]bool{"robots": true, "humans": true, "security": true, "ads": true, "app-ads": true,
+		"llms": true, "llms-full": true, "sellers": true, "readme": true, "license": true, "changelog": true, "keybase": true,
+		"brave-rewards-verification": true, "google-site-verification": true}
+	t.rootText = probeHit{"probe-root-text", SeverityWarning}
 	t.shellPrefixes = [][]byte{[]byte("b374k"), []byte("c99"), []byte("r57"), []byte("webr00t"), []byte("cmd")}
 	t.custom = probeHit{"probe-custom", SeverityError}
 	t.env, t.htaccess, t.vcs, t.dot = hitEnv, hitHtaccess, hitGit, hitDotfile
@@ -290,6 +308,11 @@ func (p *probe) inspect(v *requestViews, dst []Match) []Match {
 		}
 	}
 	rest := path[1:]
+	if d := bytes.TrimSuffix(rest, []byte("/")); len(d) > 0 && bytes.IndexByte(d, '/') < 0 {
+		if h, ok := t.dirs[string(d)]; ok {
+			best = best.max(h)
+		}
+	}
 	first := true
 	for len(rest) > 0 {
 		seg, last := rest, true
@@ -393,6 +416,8 @@ func (t *probeTables) file(seg []byte, root bool) probeHit {
 		}
 	case root && t.rootExts[ext]:
 		best = t.rootFile
+	case root && ext == "txt" && !t.publicText[string(fullStem)]:
+		best = t.rootText
 	}
 	if t.credentialExts[ext] && t.credentialStems[string(fullStem)] {
 		best = best.max(t.creds)
