@@ -296,21 +296,81 @@ const (
 	flagMultiEncoded
 )
 
-// namedEntities are the HTML character references the text view decodes: the
-// ones that can spell markup, quotes, script syntax or path separators.
-var namedEntities = [...]struct {
-	name string
-	c    byte
-}{
-	{"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}, {"amp", '&'},
-	{"sol", '/'}, {"bsol", '\\'}, {"colon", ':'}, {"semi", ';'}, {"lpar", '('},
-	{"rpar", ')'}, {"lsqb", '['}, {"rsqb", ']'}, {"lcub", '{'}, {"rcub", '}'},
-	{"lbrack", '['}, {"rbrack", ']'}, {"lbrace", '{'}, {"rbrace", '}'},
-	{"grave", '`'}, {"equals", '='}, {"excl", '!'}, {"num", '#'}, {"dollar", '$'},
-	{"percnt", '%'}, {"period", '.'}, {"comma", ','}, {"plus", '+'}, {"ast", '*'},
-	{"tab", ' '}, {"newline", '\n'}, {"nbsp", ' '}, {"vert", '|'}, {"verbar", '|'},
-	{"hat", '^'}, {"lowbar", '_'}, {"quest", '?'}, {"commat", '@'},
+// namedEntity returns the character of the HTML character reference name
+// (lower-cased, without & and ;) for the references the text view decodes:
+// those that can spell markup, quotes, script syntax or path separators.
+func namedEntity(name string) (byte, bool) {
+	switch name {
+	case "lt":
+		return '<', true
+	case "gt":
+		return '>', true
+	case "quot":
+		return '"', true
+	case "apos":
+		return '\'', true
+	case "amp":
+		return '&', true
+	case "sol":
+		return '/', true
+	case "bsol":
+		return '\\', true
+	case "colon":
+		return ':', true
+	case "semi":
+		return ';', true
+	case "lpar":
+		return '(', true
+	case "rpar":
+		return ')', true
+	case "lsqb", "lbrack":
+		return '[', true
+	case "rsqb", "rbrack":
+		return ']', true
+	case "lcub", "lbrace":
+		return '{', true
+	case "rcub", "rbrace":
+		return '}', true
+	case "grave":
+		return '`', true
+	case "equals":
+		return '=', true
+	case "excl":
+		return '!', true
+	case "num":
+		return '#', true
+	case "dollar":
+		return '$', true
+	case "percnt":
+		return '%', true
+	case "period":
+		return '.', true
+	case "comma":
+		return ',', true
+	case "plus":
+		return '+', true
+	case "ast":
+		return '*', true
+	case "tab", "nbsp":
+		return ' ', true
+	case "newline":
+		return '\n', true
+	case "vert", "verbar":
+		return '|', true
+	case "hat":
+		return '^', true
+	case "lowbar":
+		return '_', true
+	case "quest":
+		return '?', true
+	case "commat":
+		return '@', true
+	}
+	return 0, false
 }
+
+// maxEntityName is the longest name namedEntity knows.
+const maxEntityName = 7
 
 // entityAt decodes an HTML character reference at b (b[0] == '&'). It
 // returns the decoded rune and the number of bytes consumed, or n == 0.
@@ -350,11 +410,19 @@ func entityAt(b []byte) (r rune, n int) {
 		}
 		return rune(v), i
 	}
-	for _, e := range namedEntities {
-		end := 1 + len(e.name)
-		if end < len(b) && b[end] == ';' && asciiEqualFold(b[1:end], e.name) {
-			return rune(e.c), end + 1
+	var name [maxEntityName]byte
+	for n := 0; n < maxEntityName && 1+n < len(b); n++ {
+		c := b[1+n]
+		if c == ';' {
+			if n == 0 {
+				break
+			}
+			if r, ok := namedEntity(string(name[:n])); ok {
+				return rune(r), n + 2
+			}
+			break
 		}
+		name[n] = lowerASCII(c)
 	}
 	return 0, 0
 }

@@ -68,7 +68,17 @@ const (
 )
 
 // fieldOf maps a field index to its Field.
-var fieldOf = [numFields]Field{FieldQuery, FieldPath, FieldUserAgent, FieldReferer}
+func fieldOf(f int) Field {
+	switch f {
+	case fiQuery:
+		return FieldQuery
+	case fiPath:
+		return FieldPath
+	case fiUserAgent:
+		return FieldUserAgent
+	}
+	return FieldReferer
+}
 
 // ruleView is the normalised view a rule reads.
 type ruleView uint8
@@ -115,9 +125,6 @@ func parseSeverity(s string) (Severity, error) {
 	return 0, fmt.Errorf("must be one of notice, warning, error, critical (got %q)", s)
 }
 
-// ruleClasses are the classes a signature rule may carry.
-var ruleClasses = [...]Class{ClassSQLi, ClassXSS, ClassTraversal, ClassCmdi, ClassProbe, ClassOther}
-
 // compileRule checks and compiles r. Every problem is returned, each message
 // starting with key (the rule's key path, e.g. "signature.rules[2]").
 func compileRule(key string, r SignatureRule) (compiledRule, error) {
@@ -128,11 +135,9 @@ func compileRule(key string, r SignatureRule) (compiledRule, error) {
 	} else if strings.ContainsAny(r.ID, " \t.") {
 		errs = append(errs, fmt.Errorf("%s.id: must not contain spaces or dots (got %q)", key, r.ID))
 	}
-	okClass := false
-	for _, k := range ruleClasses {
-		okClass = okClass || r.Class == k
-	}
-	if !okClass {
+	switch r.Class {
+	case ClassSQLi, ClassXSS, ClassTraversal, ClassCmdi, ClassProbe, ClassOther:
+	default:
 		errs = append(errs, fmt.Errorf("%s.class: must be one of sqli, xss, traversal, cmdi, probe, other (got %q)", key, string(r.Class)))
 	}
 	sev, err := parseSeverity(r.Severity)

@@ -308,7 +308,7 @@ func (s *signature) evaluate(v *requestViews, f int, dst []Match) []Match {
 				Rule:     r.id,
 				Class:    r.class,
 				Severity: r.severity,
-				Field:    fieldOf[f],
+				Field:    fieldOf(f),
 			})
 		}
 	}

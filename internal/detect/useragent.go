@@ -71,62 +71,64 @@ type uaTool struct {
 // substring of their default User-Agent, most specific first. Names that are
 // also ordinary words or library names carry boundary requirements
 // ("python-httpx" is a library, "httpx" alone the ProjectDiscovery tool).
-var uaTools = [...]uaTool{
-	{"ua-sqlmap", "sqlmap", 0},
-	{"ua-nikto", "nikto", 0},
-	{"ua-nuclei", "nuclei", boundStart},
-	{"ua-masscan", "masscan", 0},
-	{"ua-zgrab", "zgrab", 0},
-	{"ua-wpscan", "wpscan", 0},
-	{"ua-joomscan", "joomscan", 0},
-	{"ua-gobuster", "gobuster", 0},
-	{"ua-dirbuster", "dirbuster", 0},
-	{"ua-dirb", "dirb", boundStart | boundEnd},
-	{"ua-dirsearch", "dirsearch", 0},
-	{"ua-ffuf", "fuzz faster u fool", 0},
-	{"ua-ffuf", "ffuf", boundStart | boundEnd},
-	{"ua-feroxbuster", "feroxbuster", 0},
-	{"ua-wfuzz", "wfuzz", 0},
-	{"ua-hydra", "hydra", boundStart | boundEnd},
-	{"ua-nmap", "nmap scripting engine", 0},
-	{"ua-nmap", "nmap", boundStart | boundEnd},
-	{"ua-acunetix", "acunetix", 0},
-	{"ua-nessus", "nessus", 0},
-	{"ua-openvas", "openvas", 0},
-	{"ua-w3af", "w3af", 0},
-	{"ua-arachni", "arachni", 0},
-	{"ua-zmeu", "zmeu", 0},
-	{"ua-leakix", "l9scan", 0},
-	{"ua-leakix", "l9tcpid", 0},
-	{"ua-leakix", "l9explore", 0},
-	{"ua-leakix", "leakix", 0},
-	{"ua-jorgee", "jorgee", 0},
-	{"ua-morfeus", "morfeus", 0},
-	{"ua-whatweb", "whatweb", 0},
-	{"ua-netsparker", "netsparker", 0},
-	{"ua-appscan", "appscan", 0},
-	{"ua-webinspect", "webinspect", 0},
-	{"ua-burp", "burpcollaborator", 0},
-	{"ua-burp", "burp collaborator", 0},
-	{"ua-zap", "zaproxy", 0},
-	{"ua-havij", "havij", 0},
-	{"ua-commix", "commix", boundStart},
-	{"ua-xsstrike", "xsstrike", 0},
-	{"ua-httpx", "httpx", boundStart | boundEnd},
-	{"ua-metasploit", "metasploit", 0},
-	{"ua-paros", "paros", boundStart | boundEnd},
-	{"ua-libwhisker", "libwhisker", 0},
-	{"ua-skipfish", "skipfish", 0},
-	{"ua-skipfish", "sf/2.", boundStart},
-	{"ua-sqlninja", "sqlninja", 0},
-	{"ua-bsqlbf", "bsqlbf", 0},
-	{"ua-pangolin", "pangolin", boundStart | boundEnd},
-	{"ua-dotdotpwn", "dotdotpwn", 0},
-	{"ua-fimap", "fimap", 0},
-	{"ua-jaeles", "jaeles", 0},
-	{"ua-muieblackcat", "muieblackcat", 0},
-	{"ua-qualys", "qualys", 0},
-	{"ua-detectify", "detectify", 0},
+func uaTools() []uaTool {
+	return []uaTool{
+		{"ua-sqlmap", "sqlmap", 0},
+		{"ua-nikto", "nikto", 0},
+		{"ua-nuclei", "nuclei", boundStart},
+		{"ua-masscan", "masscan", 0},
+		{"ua-zgrab", "zgrab", 0},
+		{"ua-wpscan", "wpscan", 0},
+		{"ua-joomscan", "joomscan", 0},
+		{"ua-gobuster", "gobuster", 0},
+		{"ua-dirbuster", "dirbuster", 0},
+		{"ua-dirb", "dirb", boundStart | boundEnd},
+		{"ua-dirsearch", "dirsearch", 0},
+		{"ua-ffuf", "fuzz faster u fool", 0},
+		{"ua-ffuf", "ffuf", boundStart | boundEnd},
+		{"ua-feroxbuster", "feroxbuster", 0},
+		{"ua-wfuzz", "wfuzz", 0},
+		{"ua-hydra", "hydra", boundStart | boundEnd},
+		{"ua-nmap", "nmap scripting engine", 0},
+		{"ua-nmap", "nmap", boundStart | boundEnd},
+		{"ua-acunetix", "acunetix", 0},
+		{"ua-nessus", "nessus", 0},
+		{"ua-openvas", "openvas", 0},
+		{"ua-w3af", "w3af", 0},
+		{"ua-arachni", "arachni", 0},
+		{"ua-zmeu", "zmeu", 0},
+		{"ua-leakix", "l9scan", 0},
+		{"ua-leakix", "l9tcpid", 0},
+		{"ua-leakix", "l9explore", 0},
+		{"ua-leakix", "leakix", 0},
+		{"ua-jorgee", "jorgee", 0},
+		{"ua-morfeus", "morfeus", 0},
+		{"ua-whatweb", "whatweb", 0},
+		{"ua-netsparker", "netsparker", 0},
+		{"ua-appscan", "appscan", 0},
+		{"ua-webinspect", "webinspect", 0},
+		{"ua-burp", "burpcollaborator", 0},
+		{"ua-burp", "burp collaborator", 0},
+		{"ua-zap", "zaproxy", 0},
+		{"ua-havij", "havij", 0},
+		{"ua-commix", "commix", boundStart},
+		{"ua-xsstrike", "xsstrike", 0},
+		{"ua-httpx", "httpx", boundStart | boundEnd},
+		{"ua-metasploit", "metasploit", 0},
+		{"ua-paros", "paros", boundStart | boundEnd},
+		{"ua-libwhisker", "libwhisker", 0},
+		{"ua-skipfish", "skipfish", 0},
+		{"ua-skipfish", "sf/2.", boundStart},
+		{"ua-sqlninja", "sqlninja", 0},
+		{"ua-bsqlbf", "bsqlbf", 0},
+		{"ua-pangolin", "pangolin", boundStart | boundEnd},
+		{"ua-dotdotpwn", "dotdotpwn", 0},
+		{"ua-fimap", "fimap", 0},
+		{"ua-jaeles", "jaeles", 0},
+		{"ua-muieblackcat", "muieblackcat", 0},
+		{"ua-qualys", "qualys", 0},
+		{"ua-detectify", "detectify", 0},
+	}
 }
 
 // Rule ids of the bad-agent checks and of operator-supplied tool names.
@@ -154,7 +156,8 @@ type userAgent struct {
 	m      *litMatcher
 	lits   []string    // lower-cased literal per id
 	kind   []uaLitKind // per literal id
-	tool   []int       // per literal id: index into uaTools (uaLitTool only)
+	tools  []uaTool    // the tool table
+	tool   []int       // per literal id: index into tools (uaLitTool only)
 	hits   []uint64    // scratch
 	feat   [256]uint16
 }
@@ -166,8 +169,8 @@ const (
 )
 
 func newUserAgent(cfg UserAgentConfig) (*userAgent, error) {
-	u := &userAgent{mode: cfg.Mode, maxLen: cfg.MaxLength}
-	for i, t := range uaTools {
+	u := &userAgent{mode: cfg.Mode, maxLen: cfg.MaxLength, tools: uaTools()}
+	for i, t := range u.tools {
 		u.lits = append(u.lits, t.name)
 		u.kind = append(u.kind, uaLitTool)
 		u.tool = append(u.tool, i)
@@ -223,14 +226,14 @@ func (u *userAgent) inspect(ua []byte, dst []Match) []Match {
 				extra = true
 			case uaLitTool:
 				t := u.tool[id]
-				if (tool < 0 || t < tool) && u.bounded(ua, uaTools[t]) {
+				if (tool < 0 || t < tool) && u.bounded(ua, u.tools[t]) {
 					tool = t
 				}
 			}
 		}
 		switch {
 		case tool >= 0:
-			return u.appendMatch(dst, uaTools[tool].rule, ClassScannerUA, SeverityCritical)
+			return u.appendMatch(dst, u.tools[tool].rule, ClassScannerUA, SeverityCritical)
 		case extra:
 			return u.appendMatch(dst, ruleUACustom, ClassScannerUA, SeverityCritical)
 		}
