@@ -33,7 +33,11 @@ func TestConfigReference(t *testing.T) {
 			fmt.Fprintf(&rows, "\n### %s\n\n| key | default | meaning |\n|---|---|---|\n", top)
 		}
 		doc := docs[path.Base(owner.PkgPath())+"."+owner.Name()+"."+f.Name]
-		fmt.Fprintf(&rows, "| `%s` | %s | %s |\n", key, defaultString(v), strings.ReplaceAll(doc, "|", `\|`))
+		def := defaultString(v)
+		if key == "firewall.backend" { // depends on the process' capabilities
+			def = "`ipset` with CAP_NET_ADMIN, else `dry-run`"
+		}
+		fmt.Fprintf(&rows, "| `%s` | %s | %s |\n", key, def, strings.ReplaceAll(doc, "|", `\|`))
 	})
 	var out bytes.Buffer
 	out.WriteString(`# Configuration reference

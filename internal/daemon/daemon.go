@@ -327,6 +327,9 @@ func (d *Daemon) reload() error {
 		return fmt.Errorf("ban: %w", err)
 	}
 	_ = d.level.UnmarshalText([]byte(cfg.Log.Level))
+	if err := d.audit.Reopen(); err != nil { // after logrotate
+		d.log.Warn("reopen audit log", "err", err)
+	}
 	if restart := needsRestart(d.cfg, cfg); len(restart) > 0 {
 		d.log.Warn("changed settings that need a restart to take effect", "keys", strings.Join(restart, ", "))
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -85,13 +87,39 @@ func DefaultConfig() Config {
 	}
 }
 
-// DefaultBackend returns "ipset" when the process runs as root (effective
-// uid 0) and "dry-run" otherwise, since only root can change the firewall.
+// DefaultBackend returns "ipset" when the process may change the firewall
+// (it holds CAP_NET_ADMIN: root, or a service user given the capability)
+// and "dry-run" otherwise.
 func DefaultBackend() string {
-	if os.Geteuid() == 0 {
+	if hasNetAdmin() {
 		return BackendIPSet
 	}
 	return BackendDryRun
+}
+
+// capNetAdmin is CAP_NET_ADMIN's bit in the capability sets.
+const capNetAdmin = 12
+
+// hasNetAdmin reports whether this process may change the firewall: it
+// holds CAP_NET_ADMIN in its effective or ambient set (ambient capabilities
+// pass to the iptables and ipset commands it runs), as root or as a
+// dedicated user under systemd's AmbientCapabilities.
+func hasNetAdmin() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return os.Geteuid() == 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, ":")
+		if !ok || (name != "CapEff" && name != "CapAmb") {
+			continue
+		}
+		caps, err := strconv.ParseUint(strings.TrimSpace(val), 16, 64)
+		if err == nil && caps&(1<<capNetAdmin) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // reserved reports whether name is a built-in chain or a standard target,
