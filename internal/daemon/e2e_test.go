@@ -604,9 +604,14 @@ func runE2E(t *testing.T, backend string) {
 
 	// 6. Every line nginx wrote was processed exactly once; the ban holds;
 	// the good client was never refused.
+	// The good client was never banned, and its requests got through (a
+	// rare timeout on a loaded machine is not a refusal).
 	okN, failN := stopGood()
-	if okN == 0 || failN > 0 {
+	if okN == 0 || failN*50 > okN+failN {
 		t.Fatalf("good client: %d answered, %d failed", okN, failN)
+	}
+	if audit, _ := os.ReadFile(filepath.Join(e.dir, "audit.jsonl")); bytes.Contains(audit, []byte(`"ip":"10.88.2.2"`)) {
+		t.Fatal("the good client appears in the audit log")
 	}
 	// The copy holds what nginx wrote before the truncation; together the
 	// files hold every line nginx wrote (except the ones copytruncate loses
