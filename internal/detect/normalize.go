@@ -22,7 +22,9 @@ import (
 //   - the text view: the decoded view with HTML character references and
 //     \xHH / \uHHHH escapes decoded, ASCII letters lower-cased, SQL comments
 //     (/**/, and the markers of MySQL's executable /*!...*/ comments) replaced
-//     by a space, and \v \f as spaces. Rules and literal prefilters read this view.
+//     by a space, \v \f as spaces, and white space before "(" removed (so
+//     "name (", "name\n(" and "name/**/(" all read "name("). Rules and
+//     literal prefilters read this view.
 //   - the command-line view (only when a rule asks for it): the text view with
 //     shell quoting removed (\ ' " ^), empty expansions ($@ $* ``...)
 //     dropped, ${IFS} as a space and whitespace collapsed, so that c'a't,
@@ -452,10 +454,17 @@ func lowerASCII(c byte) byte {
 // appendText appends the text view of the decoded bytes src to dst (see the
 // file comment). comment reports that a /* comment was replaced.
 func appendText(dst, src []byte) (out []byte, comment bool) {
+	start := len(dst)
 	inVersioned := false // inside MySQL's /*! ... */: its content is code
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		switch c {
+		case '(':
+			// "name (", "name\n(" and "name/**/(" all read "name(": a call
+			// looks the same however it is spaced.
+			for len(dst) > start && isSpace(dst[len(dst)-1]) {
+				dst = dst[:len(dst)-1]
+			}
 		case '&':
 			if r, n := entityAt(src[i:]); n > 0 {
 				dst = appendLowerRune(dst, r)
@@ -510,6 +519,11 @@ func appendText(dst, src []byte) (out []byte, comment bool) {
 		dst = append(dst, lowerASCII(c))
 	}
 	return dst, comment
+}
+
+// isSpace reports whether c is ASCII white space.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
 // indexCommentEnd returns the index of the '*' of the first "*/" in b, or -1.
