@@ -28,7 +28,10 @@ type StatusResponse struct {
 	UptimeSeconds float64   `json:"uptime_seconds"`
 	// EventTime is the log time the engine has reached (zero before the
 	// first request); Lag is the wall clock minus EventTime in live mode.
-	EventTime  time.Time `json:"event_time,omitzero"`
+	EventTime time.Time `json:"event_time,omitzero"`
+	// SnapshotTime is when the engine published the counts below (about
+	// once a second).
+	SnapshotTime time.Time `json:"snapshot_time,omitzero"`
 	Lag        string    `json:"lag,omitempty"`
 	LagSeconds float64   `json:"lag_seconds,omitempty"`
 	// Lines and Requests count lines read and requests processed.
@@ -187,6 +190,7 @@ func newStatus(s *engine.Snapshot, now time.Time) StatusResponse {
 		return st
 	}
 	st.EventTime, st.Lines, st.Requests, st.Late, st.Future = s.At, s.Lines, s.Events, s.Late, s.Future
+	st.SnapshotTime = s.Wall
 	for k, v := range s.Rejected {
 		st.Rejected[k] = v
 	}

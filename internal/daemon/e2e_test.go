@@ -126,6 +126,7 @@ type e2e struct {
 	t                   *testing.T
 	dir, bin, cfg       string
 	srv, att, good      *netns.NS
+	attIf               string // the attacker's interface, in att
 	nginx, vigil, slack *exec.Cmd
 	slackIn             io.WriteCloser
 	backend             string
@@ -149,7 +150,7 @@ func setup(t *testing.T, backend string) *e2e {
 		t.Fatalf("build vigil: %v\n%s", err, out)
 	}
 	e.srv, e.att, e.good = netns.New(t, "e2es"), netns.New(t, "e2ea"), netns.New(t, "e2eg")
-	netns.Link(t, e.srv, []netip.Prefix{p("10.88.1.1/24"), p("fd88:1::1/64")}, e.att,
+	_, e.attIf = netns.Link(t, e.srv, []netip.Prefix{p("10.88.1.1/24"), p("fd88:1::1/64")}, e.att,
 		[]netip.Prefix{p("10.88.1.2/24"), p("fd88:1::2/64"), p("10.88.1.3/24")})
 	netns.Link(t, e.srv, []netip.Prefix{p("10.88.2.1/24"), p("fd88:2::1/64")}, e.good, []netip.Prefix{p("10.88.2.2/24"), p("fd88:2::2/64")})
 	for _, d := range []string{"logs", "state", "html"} {
@@ -290,6 +291,7 @@ func (e *e2e) startVigil() {
 	}
 	e.vigilOut = out
 	e.vigil = e.srv.Command(context.Background(), e.bin, "run", "--config", e.cfg)
+	e.vigil.Env = cleanEnv()
 	e.vigil.Stdout, e.vigil.Stderr = out, out
 	if err := e.vigil.Start(); err != nil {
 		e.t.Fatal(err)
@@ -300,6 +302,18 @@ func (e *e2e) startVigil() {
 		code, _ := e.get("/readyz")
 		return code == 200
 	})
+}
+
+// cleanEnv is the environment without VIGIL_* variables: vigil reads those
+// as configuration and rejects unknown ones (such as the tests' own).
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "VIGIL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // get fetches path from the daemon's API through its control socket.

@@ -56,9 +56,9 @@ type Notifier interface {
 	Notify(d *respond.Decision)
 }
 
-// Ledger lists the bans that should be in force.
+// Ledger lists the bans that should be in the firewall.
 type Ledger interface {
-	Bans() []respond.Ban
+	Enforced(now time.Time) []respond.Target
 }
 
 // Config holds the enforcement settings.
@@ -176,12 +176,13 @@ func (e *Enforcer) Run(ctx context.Context) error {
 	if err := e.o.Firewall.Setup(ctx); err != nil {
 		return fmt.Errorf("firewall setup: %w", err)
 	}
+	setup := e.o.Clock.Now()
 	res, err := e.reconcile(ctx, "start")
 	if err != nil {
 		return fmt.Errorf("restore bans: %w", err)
 	}
 	e.log.Info("firewall ready", "restored", res.Added, "removed_stale", res.Removed,
-		"took", e.o.Clock.Now().Sub(start).String())
+		"took", e.o.Clock.Now().Sub(start).String(), "setup", setup.Sub(start).String())
 	e.mu.Lock()
 	e.ready = true
 	e.mu.Unlock()
@@ -321,19 +322,20 @@ func (e *Enforcer) Reconcile(ctx context.Context) (firewall.SyncResult, error) {
 
 func (e *Enforcer) reconcile(ctx context.Context, why string) (firewall.SyncResult, error) {
 	now := e.o.Clock.Now()
-	var want []firewall.Ban
-	for _, b := range e.o.Ledger.Bans() {
-		if b.Shadow || !b.Active(now) {
-			continue
-		}
+	targets := e.o.Ledger.Enforced(now)
+	want := make([]firewall.Ban, 0, len(targets))
+	for _, b := range targets {
 		var timeout time.Duration
-		if !b.Permanent() {
+		if !b.Until.IsZero() {
 			timeout = b.Until.Sub(now)
 		}
 		want = append(want, firewall.Ban{Prefix: b.Prefix, Timeout: timeout})
 	}
 	e.m.runs.Inc()
+	collected := e.o.Clock.Now()
 	res, err := e.o.Firewall.Sync(ctx, want)
+	e.log.Debug("reconciled", "why", why, "bans", len(want), "collect", collected.Sub(now).String(),
+		"sync", e.o.Clock.Now().Sub(collected).String())
 	if err != nil {
 		e.m.reconcileErrors.Inc()
 		e.log.Error("reconcile firewall with the ledger", "err", err, "why", why)

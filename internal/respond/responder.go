@@ -365,6 +365,28 @@ func (r *Responder) Unban(now time.Time, target netip.Prefix, reason string, for
 	return dec, nil
 }
 
+// Target is a ban as the firewall sees it.
+type Target struct {
+	Prefix netip.Prefix
+	// Until is when the ban ends; zero for a permanent ban.
+	Until time.Time
+}
+
+// Enforced returns the bans that must be in the firewall at now: active and
+// not shadow, in no particular order. It is cheap enough to call with 100k
+// bans (no sorting, no copies of the evidence).
+func (r *Responder) Enforced(now time.Time) []Target {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Target, 0, r.ledger.Len())
+	r.ledger.Records(func(rec *Record) {
+		if b := rec.Ban; b != nil && !b.Shadow && b.Active(now) {
+			out = append(out, Target{Prefix: rec.Prefix, Until: b.Until})
+		}
+	})
+	return out
+}
+
 // Bans returns the active bans.
 func (r *Responder) Bans() []Ban {
 	r.mu.Lock()
