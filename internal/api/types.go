@@ -32,8 +32,8 @@ type StatusResponse struct {
 	// SnapshotTime is when the engine published the counts below (about
 	// once a second).
 	SnapshotTime time.Time `json:"snapshot_time,omitzero"`
-	Lag        string    `json:"lag,omitempty"`
-	LagSeconds float64   `json:"lag_seconds,omitempty"`
+	Lag          string    `json:"lag,omitempty"`
+	LagSeconds   float64   `json:"lag_seconds,omitempty"`
 	// Lines and Requests count lines read and requests processed.
 	Lines    uint64 `json:"lines"`
 	Requests uint64 `json:"requests"`
