@@ -75,7 +75,9 @@ func hex4(b []byte) int {
 // IDNA and lax decoders turn into ASCII: full-width forms U+FF01..U+FF5E,
 // the division slash and set minus used as path separators, circled digits
 // and letters (①②⑦, ⓛⓞⓒⓐⓛ) and ideographic full stops used to disguise host
-// names. It returns r unchanged otherwise.
+// names; private-use code points (%uF025 and kin, which mean nothing in a
+// URL and serve only as junk separators) become '?'. It returns r unchanged
+// otherwise.
 func foldRune(r rune) rune {
 	switch {
 	case r >= 0xff01 && r <= 0xff5e:
@@ -94,6 +96,8 @@ func foldRune(r rune) rune {
 		return r - 0x24d0 + 'a'
 	case r == 0x3002 || r == 0xff61: // ideographic full stops
 		return '.'
+	case r >= 0xe000 && r <= 0xf8ff: // private use: no meaning in a URL
+		return '?'
 	}
 	return r
 }
