@@ -63,21 +63,25 @@ const (
 	featShell                     // shell syntax: ; | & ` $ ( ) { } < > \n ' " \ ^
 )
 
+// fieldPrefilter is the literal prefilter of one field.
+type fieldPrefilter struct {
+	lits    *litMatcher
+	litText [][]uint16 // per literal id: text-view rules it admits
+	litCmd  [][]uint16 // per literal id: command-line-view rules it admits
+}
+
 // signature is the compiled signature detector.
 type signature struct {
 	mode  Mode
 	rules []compiledRule
 	modes map[string]Mode // per-rule mode, for ModeOf
 
-	lits *litMatcher
-	// Per literal id: the rules (indexes into rules) it admits, by view.
-	litText [][]uint16
-	litCmd  [][]uint16
+	// fields[f] is the literal prefilter of field f: an automaton of the
+	// contains literals of the rules that apply to f (one per field keeps
+	// each table small), and per literal id the rules it admits, by view.
+	fields [numFields]fieldPrefilter
 	// always[f] lists rules without a prefilter that apply to field f.
 	always [numFields][]uint16
-	// fieldLits[f] is the set of literal ids that rules applying to field
-	// f use: a field with none of them is clean.
-	fieldLits [numFields][]uint64
 	// hasCmd[f] reports whether any command-line rule applies to field f.
 	hasCmd [numFields]bool
 	// commented[f] lists the libinjection SQLi rules for field f: they are
@@ -104,8 +108,6 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 		return nil, errors.New("signature: too many rules")
 	}
 	s := &signature{mode: cfg.Mode, rules: rs.rules, modes: map[string]Mode{}}
-	litID := map[string]int{}
-	var lits []string
 	for i, r := range s.rules {
 		if r.mode != "" {
 			s.modes[r.id] = r.mode
@@ -124,43 +126,41 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 				s.commented[f] = append(s.commented[f], uint16(i))
 			}
 		}
-		for _, l := range r.contains {
-			id, ok := litID[l]
-			if !ok {
-				id = len(lits)
-				litID[l] = id
-				lits = append(lits, l)
-				s.litText = append(s.litText, nil)
-				s.litCmd = append(s.litCmd, nil)
-			}
-			if r.view == viewCmdline {
-				s.litCmd[id] = appendUnique(s.litCmd[id], uint16(i))
-			} else {
-				s.litText[id] = appendUnique(s.litText[id], uint16(i))
-			}
-		}
 	}
-	if len(lits) == 0 {
-		lits = []string{"\x00"} // a matcher needs one literal; NUL never survives decoding
-		s.litText = append(s.litText, nil)
-		s.litCmd = append(s.litCmd, nil)
-	}
-	if s.lits, err = newLitMatcher(lits); err != nil {
-		return nil, err
-	}
-	w := s.lits.words()
+	words := 1
 	for f := range numFields {
-		s.fieldLits[f] = make([]uint64, w)
-	}
-	for _, r := range s.rules {
-		for _, l := range r.contains {
-			id := litID[l]
-			for f := range numFields {
-				if r.fields&(1<<f) != 0 {
-					s.fieldLits[f][id>>6] |= 1 << (id & 63)
+		fp := &s.fields[f]
+		litID := map[string]int{}
+		var lits []string
+		for i, r := range s.rules {
+			if r.fields&(1<<f) == 0 {
+				continue
+			}
+			for _, l := range r.contains {
+				id, ok := litID[l]
+				if !ok {
+					id = len(lits)
+					litID[l] = id
+					lits = append(lits, l)
+					fp.litText = append(fp.litText, nil)
+					fp.litCmd = append(fp.litCmd, nil)
+				}
+				if r.view == viewCmdline {
+					fp.litCmd[id] = appendUnique(fp.litCmd[id], uint16(i))
+				} else {
+					fp.litText[id] = appendUnique(fp.litText[id], uint16(i))
 				}
 			}
 		}
+		if len(lits) == 0 {
+			lits = []string{"\x00"} // a matcher needs one literal; NUL never survives decoding
+			fp.litText = append(fp.litText, nil)
+			fp.litCmd = append(fp.litCmd, nil)
+		}
+		if fp.lits, err = newLitMatcher(lits); err != nil {
+			return nil, err
+		}
+		words = max(words, fp.lits.words())
 	}
 	for f := range numFields {
 		decodes := "%&\\*\v\f\x00" // percent-escapes, entities, \x escapes, comments, NUL
@@ -177,8 +177,8 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 	for _, c := range []byte(";|&`$(){}<>\n'\"\\^") {
 		s.featText[c] |= featShell
 	}
-	s.hits = make([]uint64, w)
-	s.hitsCmd = make([]uint64, w)
+	s.hits = make([]uint64, words)
+	s.hitsCmd = make([]uint64, words)
 	rw := (len(s.rules) + 63) / 64
 	s.cand = make([]uint64, rw)
 	s.matched = make([]uint64, rw)
@@ -213,9 +213,10 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 		if len(raw) == 0 {
 			continue
 		}
-		clear(s.hits)
-		feat, _ := s.lits.scan(raw, &s.featRaw[f], s.hits)
-		any := intersects(s.hits, s.fieldLits[f])
+		fp := &s.fields[f]
+		hits := s.hits[:fp.lits.words()]
+		clear(hits)
+		feat, any := fp.lits.scan(raw, &s.featRaw[f], hits)
 		if !any && feat&featDecode == 0 && len(s.always[f]) == 0 {
 			continue // clean: no prefilter literal of this field, nothing to decode
 		}
@@ -223,9 +224,8 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 		var shell uint16
 		if feat&featDecode != 0 {
 			// Decoding changed the field: the raw hits do not count.
-			clear(s.hits)
-			shell, _ = s.lits.scan(text, &s.featText, s.hits)
-			any = intersects(s.hits, s.fieldLits[f])
+			clear(hits)
+			shell, any = fp.lits.scan(text, &s.featText, hits)
 		} else {
 			shell = featureOf(text, &s.featText)
 		}
@@ -242,28 +242,18 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 				s.cand[i>>6] |= 1 << (i & 63)
 			}
 		}
-		cmdHits := s.hits
+		cmdHits := hits
 		if s.hasCmd[f] && shell&featShell != 0 {
-			clear(s.hitsCmd)
-			s.lits.scan(v.cmdline(f), &s.featText, s.hitsCmd)
-			cmdHits = s.hitsCmd
+			cmdHits = s.hitsCmd[:len(hits)]
+			clear(cmdHits)
+			fp.lits.scan(v.cmdline(f), &s.featText, cmdHits)
 		}
-		s.addCandidates(s.hits, s.litText)
-		s.addCandidates(cmdHits, s.litCmd)
+		s.addCandidates(hits, fp.litText)
+		s.addCandidates(cmdHits, fp.litCmd)
 		dst = s.evaluate(v, f, dst)
 	}
 	sortMatches(dst[start:], s.order)
 	return dst
-}
-
-// intersects reports whether the bit sets a and b share a bit.
-func intersects(a, b []uint64) bool {
-	for i, w := range a {
-		if w&b[i] != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // featureOf ORs the features of the bytes of b.
