@@ -97,7 +97,7 @@ func (c *Content) Inspect(ev *parse.Event, dst []Match) []Match {
 		dst = c.sig.inspect(v, dst)
 	}
 	if c.probe != nil {
-		dst = c.probe.inspect(v, dst)
+		dst = c.probe.inspect(v, ev.Status, dst)
 	}
 	if c.ua != nil {
 		dst = c.ua.inspect(ev.UserAgent, dst)

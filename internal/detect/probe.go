@@ -51,6 +51,12 @@ func (c ProbeConfig) Validate() error {
 type probeHit struct {
 	rule string
 	sev  Severity
+	// app marks an application path (a CMS, admin panel, database admin,
+	// editor, console): a probe only when the site did not serve it. On a
+	// WordPress site /wp-content/ answered 200 is ordinary traffic; on any
+	// other site it is a 404 and a probe. Sensitive files (.env, .git, keys,
+	// dumps, web shells) are probes whatever the answer.
+	app bool
 }
 
 // Probe severities.
@@ -86,39 +92,39 @@ type probeTables struct {
 // newProbeTables builds the built-in probe tables.
 func newProbeTables() *probeTables {
 	t := &probeTables{}
-	hitGit := probeHit{"probe-vcs", SeverityError}
-	hitEnv := probeHit{"probe-env", SeverityError}
-	hitHtaccess := probeHit{"probe-htaccess", SeverityError}
-	hitSecretDot := probeHit{"probe-secret-dotfile", SeverityError}
-	hitDotfile := probeHit{"probe-dotfile", SeverityWarning}
-	hitSSHKey := probeHit{"probe-ssh-key", SeverityError}
-	hitCreds := probeHit{"probe-credentials", SeverityError}
-	hitConfig := probeHit{"probe-config", SeverityError}
-	hitBackup := probeHit{"probe-backup", SeverityWarning}
-	hitDump := probeHit{"probe-dump", SeverityError}
-	hitArchive := probeHit{"probe-site-archive", SeverityWarning}
-	hitLog := probeHit{"probe-log", SeverityWarning}
-	hitRootFile := probeHit{"probe-root-file", SeverityWarning}
-	hitKey := probeHit{"probe-private-key", SeverityError}
-	hitShell := probeHit{"probe-webshell", SeverityError}
-	hitShortShell := probeHit{"probe-short-script", SeverityWarning}
-	hitPHPInfo := probeHit{"probe-phpinfo", SeverityWarning}
-	hitPHPUnit := probeHit{"probe-phpunit", SeverityError}
-	hitWordPress := probeHit{"probe-wordpress", SeverityWarning}
-	hitCMS := probeHit{"probe-cms", SeverityWarning}
-	hitDocroot := probeHit{"probe-docroot", SeverityWarning}
-	hitDBAdmin := probeHit{"probe-dbadmin", SeverityWarning}
-	hitActuator := probeHit{"probe-actuator", SeverityWarning}
-	hitHeapdump := probeHit{"probe-actuator", SeverityError}
-	hitStatus := probeHit{"probe-server-status", SeverityWarning}
-	hitCGI := probeHit{"probe-cgi-bin", SeverityWarning}
-	hitDevice := probeHit{"probe-device", SeverityError}
-	hitConsole := probeHit{"probe-debug-console", SeverityWarning}
-	hitIgnition := probeHit{"probe-ignition", SeverityError}
-	hitExchange := probeHit{"probe-exchange", SeverityWarning}
-	hitJava := probeHit{"probe-java-admin", SeverityWarning}
-	hitVite := probeHit{"probe-vite-fs", SeverityError}
-	hitEditor := probeHit{"probe-file-manager", SeverityWarning}
+	hitGit := probeHit{"probe-vcs", SeverityError, false}
+	hitEnv := probeHit{"probe-env", SeverityError, false}
+	hitHtaccess := probeHit{"probe-htaccess", SeverityError, false}
+	hitSecretDot := probeHit{"probe-secret-dotfile", SeverityError, false}
+	hitDotfile := probeHit{"probe-dotfile", SeverityWarning, false}
+	hitSSHKey := probeHit{"probe-ssh-key", SeverityError, false}
+	hitCreds := probeHit{"probe-credentials", SeverityError, false}
+	hitConfig := probeHit{"probe-config", SeverityError, false}
+	hitBackup := probeHit{"probe-backup", SeverityWarning, false}
+	hitDump := probeHit{"probe-dump", SeverityError, false}
+	hitArchive := probeHit{"probe-site-archive", SeverityWarning, false}
+	hitLog := probeHit{"probe-log", SeverityWarning, false}
+	hitRootFile := probeHit{"probe-root-file", SeverityWarning, false}
+	hitKey := probeHit{"probe-private-key", SeverityError, false}
+	hitShell := probeHit{"probe-webshell", SeverityError, false}
+	hitShortShell := probeHit{"probe-short-script", SeverityWarning, false}
+	hitPHPInfo := probeHit{"probe-phpinfo", SeverityWarning, false}
+	hitPHPUnit := probeHit{"probe-phpunit", SeverityError, false}
+	hitWordPress := probeHit{"probe-wordpress", SeverityWarning, true}
+	hitCMS := probeHit{"probe-cms", SeverityWarning, true}
+	hitDocroot := probeHit{"probe-docroot", SeverityWarning, true}
+	hitDBAdmin := probeHit{"probe-dbadmin", SeverityWarning, true}
+	hitActuator := probeHit{"probe-actuator", SeverityWarning, true}
+	hitHeapdump := probeHit{"probe-actuator", SeverityError, false}
+	hitStatus := probeHit{"probe-server-status", SeverityWarning, true}
+	hitCGI := probeHit{"probe-cgi-bin", SeverityWarning, true}
+	hitDevice := probeHit{"probe-device", SeverityError, false}
+	hitConsole := probeHit{"probe-debug-console", SeverityWarning, true}
+	hitIgnition := probeHit{"probe-ignition", SeverityError, false}
+	hitExchange := probeHit{"probe-exchange", SeverityWarning, true}
+	hitJava := probeHit{"probe-java-admin", SeverityWarning, true}
+	hitVite := probeHit{"probe-vite-fs", SeverityError, false}
+	hitEditor := probeHit{"probe-file-manager", SeverityWarning, true}
 
 	t.names = map[string]probeHit{
 		".git": hitGit, ".svn": hitGit, ".hg": hitGit, ".bzr": hitGit, "_darcs": hitGit,
@@ -168,7 +174,8 @@ func newProbeTables() *probeTables {
 		"heapdump": hitHeapdump, "jolokia": hitActuator, "actuator": hitActuator,
 		"cgi-bin": hitCGI, "cgi-sys": hitCGI,
 		"fckeditor": hitEditor, "ckfinder": hitEditor, "kcfinder": hitEditor, "elfinder": hitEditor,
-		"uploadify.php":    hitEditor,
+		"uploadify.php": hitEditor, "uploadify": hitEditor,
+		"admin.php":        hitCMS,
 		"execute-solution": hitIgnition,
 		"jmx-console":      hitJava, "web-console": hitJava, "invoker": hitJava, "host-manager": hitJava,
 	}
@@ -182,6 +189,7 @@ func newProbeTables() *probeTables {
 		"public_html": hitDocroot, "htdocs": hitDocroot, "wwwroot": hitDocroot,
 
 		"administrator": hitCMS, "joomla": hitCMS, "wordpress": hitWordPress, "wp": hitWordPress,
+		"_admin": hitCMS, "fileadmin": hitCMS,
 	}
 
 	// Directories asked for by themselves (a listing or a default page),
@@ -195,6 +203,7 @@ func newProbeTables() *probeTables {
 		{"/solr/admin", hitJava},
 		{"/manager/html", hitJava},
 		{"/vendor/phpunit", hitPHPUnit},
+		{"/node/add", hitCMS}, {"/user/register", hitCMS}, // Drupal
 	}
 
 	// backupExts are editor, backup-tool and hand-made backup suffixes.
@@ -247,11 +256,11 @@ func newProbeTables() *probeTables {
 	t.publicText = map[string]bool{"robots": true, "humans": true, "security": true, "ads": true, "app-ads": true,
 		"llms": true, "llms-full": true, "sellers": true, "readme": true, "license": true, "changelog": true, "keybase": true,
 		"brave-rewards-verification": true, "google-site-verification": true}
-	t.rootText = probeHit{"probe-root-text", SeverityWarning}
+	t.rootText = probeHit{"probe-root-text", SeverityWarning, false}
 	t.shellPrefixes = [][]byte{[]byte("b374k"), []byte("c99"), []byte("r57"), []byte("webr00t"), []byte("cmd")}
-	t.custom = probeHit{"probe-custom", SeverityError}
+	t.custom = probeHit{"probe-custom", SeverityError, false}
 	t.env, t.htaccess, t.vcs, t.dot = hitEnv, hitHtaccess, hitGit, hitDotfile
-	t.backup, t.sourceBackup = hitBackup, probeHit{hitBackup.rule, SeverityError}
+	t.backup, t.sourceBackup = hitBackup, probeHit{hitBackup.rule, SeverityError, false}
 	t.key, t.dump, t.archive, t.rootFile = hitKey, hitDump, hitArchive, hitRootFile
 	t.shell, t.shortScript, t.creds = hitShell, hitShortShell, hitCreds
 	return t
@@ -283,7 +292,7 @@ func newProbe(cfg ProbeConfig) (*probe, error) {
 
 // inspect appends at most one probe match for the request in v: the most
 // severe hit (the first found among equals).
-func (p *probe) inspect(v *requestViews, dst []Match) []Match {
+func (p *probe) inspect(v *requestViews, status uint16, dst []Match) []Match {
 	if len(v.raw(fiPath)) == 0 {
 		return dst
 	}
@@ -338,7 +347,7 @@ func (p *probe) inspect(v *requestViews, dst []Match) []Match {
 		}
 		first = false
 	}
-	if best.sev == 0 {
+	if best.sev == 0 || (best.app && status >= 200 && status < 400) {
 		return dst
 	}
 	return append(dst, Match{Detector: DetectorProbe, Rule: best.rule, Class: ClassProbe, Severity: best.sev, Field: FieldPath})
@@ -346,7 +355,7 @@ func (p *probe) inspect(v *requestViews, dst []Match) []Match {
 
 // max returns the more severe of h and o, h on a tie.
 func (h probeHit) max(o probeHit) probeHit {
-	if o.sev > h.sev {
+	if o.sev > h.sev || (o.sev == h.sev && h.app && !o.app) { // a sensitive file wins a tie
 		return o
 	}
 	return h
