@@ -24,7 +24,8 @@ func loadConfig(cmd *cobra.Command, flagKeys map[string]string) (*config.Config,
 			path = defaultConfigPath
 		}
 	}
-	c, err := config.Load(config.Sources{File: path, Environ: os.Environ(), Flags: cmd.Flags(), FlagKeys: flagKeys})
+	set, _ := cmd.Flags().GetStringArray("set")
+	c, err := config.Load(config.Sources{File: path, Environ: os.Environ(), Flags: cmd.Flags(), FlagKeys: flagKeys, Set: set})
 	if err != nil {
 		name := path
 		if name == "" {
@@ -35,9 +36,10 @@ func loadConfig(cmd *cobra.Command, flagKeys map[string]string) (*config.Config,
 	return c, path, nil
 }
 
-// addConfigFlag adds --config to cmd.
+// addConfigFlag adds --config and --set to cmd.
 func addConfigFlag(cmd *cobra.Command) {
 	cmd.Flags().String("config", "", "YAML configuration file (default "+defaultConfigPath+" when it exists)")
+	cmd.Flags().StringArray("set", nil, "override a configuration key, e.g. --set detect.rate.zscore=6 (repeatable; lists comma-separated)")
 }
 
 // newLogger builds the process logger from the log section.

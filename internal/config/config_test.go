@@ -152,3 +152,20 @@ func TestBadYAMLAndMissingFile(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestSetOverridesEverything(t *testing.T) {
+	p := writeFile(t, "detect:\n  rate:\n    zscore: 5\n")
+	c, err := Load(Sources{File: p, Environ: []string{"VIGIL_DETECT__RATE__ZSCORE=6"},
+		Set: []string{"detect.rate.zscore=7", "ban.ladder=1m,2m,permanent", "firewall.backend=dry-run"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Detect.Rate.ZScore != 7 || strings.Join(c.Ban.Ladder, ",") != "1m,2m,permanent" || c.Firewall.Backend != "dry-run" {
+		t.Fatalf("zscore=%v ladder=%v backend=%s", c.Detect.Rate.ZScore, c.Ban.Ladder, c.Firewall.Backend)
+	}
+	_, err = Load(Sources{Set: []string{"detect.rate.zscroe=3", "nonsense"}})
+	if err == nil || !strings.Contains(err.Error(), "detect.rate.zscroe: unknown key (did you mean detect.rate.zscore?) (from --set)") ||
+		!strings.Contains(err.Error(), `--set "nonsense": want KEY=VALUE`) {
+		t.Fatalf("bad --set: %v", err)
+	}
+}

@@ -34,6 +34,9 @@ type Sources struct {
 	Flags *pflag.FlagSet
 	// FlagKeys maps flag names to configuration keys.
 	FlagKeys map[string]string
+	// Set holds "key=value" overrides (the --set flag), applied last. Lists
+	// are comma-separated.
+	Set []string
 }
 
 // Load builds the configuration from defaults, the file, the environment and
@@ -93,6 +96,26 @@ func Load(src Sources) (*Config, error) {
 		})
 		if err := k.Load(p, nil); err != nil {
 			return nil, fmt.Errorf("apply flags: %w", err)
+		}
+	}
+	if len(src.Set) > 0 {
+		ks := koanf.New(".")
+		for _, kv := range src.Set {
+			key, val, ok := strings.Cut(kv, "=")
+			key = strings.TrimSpace(key)
+			if !ok || key == "" {
+				errs = append(errs, fmt.Errorf("--set %q: want KEY=VALUE", kv))
+				continue
+			}
+			if err := ks.Set(key, val); err != nil {
+				errs = append(errs, fmt.Errorf("--set %q: %w", kv, err))
+			}
+		}
+		for _, key := range unknown(ks.Keys(), known) {
+			errs = append(errs, fmt.Errorf("%s: unknown key%s (from --set)", key, suggest(key, known)))
+		}
+		if err := k.Merge(ks); err != nil {
+			return nil, fmt.Errorf("apply --set: %w", err)
 		}
 	}
 	if len(errs) > 0 {

@@ -48,7 +48,8 @@ Generated from the code by ` + "`go test ./internal/config -run TestConfigRefere
 vigil reads one YAML file (` + "`--config`" + `, default /etc/vigil/vigil.yaml when it
 exists), then ` + "`VIGIL_*`" + ` environment variables (` + "`__`" + ` separates levels:
 ` + "`VIGIL_SOURCE__PATH`" + ` sets ` + "`source.path`" + `, ` + "`VIGIL_STATE_DIR`" + ` sets ` + "`state_dir`" + `; lists are
-comma-separated), then command-line flags. Unknown keys are rejected, and every
+comma-separated), then ` + "`--set KEY=VALUE`" + ` flags (repeatable; e.g.
+` + "`vigil run --set detect.shadow=true`" + `). Unknown keys are rejected, and every
 error names its key. Durations are written like ` + "`90s`, `15m`, `2h`" + `.
 ` + "`vigil check-config`" + ` validates a file. Which keys take effect on SIGHUP and
 which need a restart is listed in docs/OPERATIONS.md.
