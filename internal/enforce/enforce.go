@@ -196,16 +196,7 @@ func (e *Enforcer) Run(ctx context.Context) error {
 			e.drain(batch)
 			return nil
 		case j := <-e.queue:
-			batch = append(batch[:0], j)
-		fill:
-			for len(batch) < maxBatch {
-				select {
-				case j := <-e.queue:
-					batch = append(batch, j)
-				default:
-					break fill
-				}
-			}
+			batch = e.fill(append(batch[:0], j))
 			e.apply(ctx, batch)
 		case <-t.C():
 			e.reconcile(ctx, "periodic") //nolint:errcheck // logged and counted inside
@@ -215,23 +206,26 @@ func (e *Enforcer) Run(ctx context.Context) error {
 	}
 }
 
+// fill adds what is queued to batch, up to maxBatch, without waiting.
+func (e *Enforcer) fill(batch []job) []job {
+	for len(batch) < maxBatch {
+		select {
+		case j := <-e.queue:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // drain applies what is still queued at shutdown (bounded by a short
 // deadline) and tears down if configured.
 func (e *Enforcer) drain(batch []job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for {
-		batch = batch[:0]
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-e.queue:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		if len(batch) == 0 {
+		if batch = e.fill(batch[:0]); len(batch) == 0 {
 			break
 		}
 		e.apply(ctx, batch)

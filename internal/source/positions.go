@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vigil-sec/vigil/internal/statefile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -118,36 +119,7 @@ func writePositions(dir string, p *positions) error {
 		return fmt.Errorf("encode positions: %w", err)
 	}
 	data = append(data, '\n')
-	path := filepath.Join(dir, PositionsFile)
-	f, err := os.CreateTemp(dir, "."+PositionsFile+".tmp*")
-	if err != nil {
-		return fmt.Errorf("create temporary positions file in %q: %w", dir, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // fails harmlessly after a successful rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("chmod %q: %w", tmp, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %q: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %q: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %q: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %q to %q: %w", tmp, path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // best effort: not every file system syncs directories
-		d.Close()
-	}
-	return nil
+	return statefile.Write(filepath.Join(dir, PositionsFile), data, 0o600)
 }
 
 // matchesFingerprint reports whether the first n bytes of f hash to sum.
