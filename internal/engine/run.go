@@ -338,6 +338,9 @@ func (d *dispatcher) advance(to int64) {
 	margin := 2*int64(window.Size) + int64(d.e.o.Detect.Global.RecoverAfter/time.Second)
 	for d.sec < to {
 		s := d.sec
+		if d.pending != 0 && s >= (d.pending+1)*60+applyDelay {
+			d.applyPending(s)
+		}
 		if f := d.global.Tick(s, time.Unix(s+1, 0), d.seq, d.snap); f != nil {
 			d.gf = append(d.gf, f)
 		}
@@ -368,8 +371,36 @@ func (d *dispatcher) idle() bool {
 	return true
 }
 
-// closeMinute applies the baseline partials of the minute closed before
-// (outstanding since then) and asks every shard for its partial of minute m.
+// applyDelay is how long (seconds of event time) after a minute ends its
+// baseline partials are applied: long enough for live shards to be done with
+// the minute, short enough to keep the baseline current. The dispatcher
+// waits for the shards at that instant if it must, so when a new baseline
+// takes effect does not depend on how busy the shards are.
+const applyDelay = 5
+
+// applyPending merges the shards' partials of the pending minute into the
+// model and publishes the new baseline, in effect from second at on.
+func (d *dispatcher) applyPending(at int64) {
+	merged := &baseline.Partial{Minute: d.pending}
+	for range d.inputs {
+		merged.Merge(<-d.partials)
+	}
+	d.pending = 0
+	d.model.Close(merged)
+	d.snap = d.model.Snapshot(time.Unix(at, 0))
+	for i := range d.newSnap {
+		d.newSnap[i] = true
+	}
+	d.e.metrics.baseline(d.snap)
+	if d.e.o.Live && d.e.o.BaselinePath != "" {
+		if err := d.model.SaveFile(d.e.o.BaselinePath); err != nil {
+			d.e.log.Warn("save baseline", "err", err)
+		}
+	}
+}
+
+// closeMinute asks every shard for its baseline partial of minute m (applied
+// applyDelay seconds later).
 func (d *dispatcher) closeMinute(m int64) {
 	if m == d.first.Unix()/60 && d.first.Unix()%60 != 0 {
 		// The first minute is partial: its seconds before the first event
@@ -377,22 +408,7 @@ func (d *dispatcher) closeMinute(m int64) {
 		return
 	}
 	if d.pending != 0 {
-		merged := &baseline.Partial{Minute: d.pending}
-		for range d.inputs {
-			p := <-d.partials
-			merged.Merge(p)
-		}
-		d.model.Close(merged)
-		d.snap = d.model.Snapshot(time.Unix((m+1)*60, 0))
-		for i := range d.newSnap {
-			d.newSnap[i] = true
-		}
-		d.e.metrics.baseline(d.snap)
-		if d.e.o.Live && d.e.o.BaselinePath != "" {
-			if err := d.model.SaveFile(d.e.o.BaselinePath); err != nil {
-				d.e.log.Warn("save baseline", "err", err)
-			}
-		}
+		d.applyPending(m*60 + 59)
 	}
 	mk := mark{seq: d.seq, sec: m*60 + 59, t: d.now}
 	for i := range d.inputs {
@@ -449,12 +465,7 @@ func (d *dispatcher) flushAll(ctx context.Context, pos *source.Position) bool {
 func (d *dispatcher) finish(ctx context.Context) {
 	d.flushAll(ctx, nil)
 	if d.pending != 0 {
-		merged := &baseline.Partial{Minute: d.pending}
-		for range d.inputs {
-			merged.Merge(<-d.partials)
-		}
-		d.model.Close(merged)
-		d.pending = 0
+		d.applyPending(d.sec)
 	}
 }
 
