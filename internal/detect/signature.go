@@ -55,7 +55,7 @@ func (c SignatureConfig) Validate() error {
 	return err
 }
 
-// Prefilter features of a byte (see litMatcher.scan). The raw scan uses
+// Prefilter features of a byte (see litIndex.scan). The raw scan uses
 // them to decide whether the text view differs from the lower-cased field;
 // the text scan to decide whether the command-line view is worth building.
 const (
@@ -65,7 +65,7 @@ const (
 
 // fieldPrefilter is the literal prefilter of one field.
 type fieldPrefilter struct {
-	lits    *litMatcher
+	lits    *litIndex
 	litText [][]uint16 // per literal id: text-view rules it admits
 	litCmd  [][]uint16 // per literal id: command-line-view rules it admits
 }
@@ -92,11 +92,20 @@ type signature struct {
 	featRaw  [numFields][256]uint16 // features for the raw scan, per field
 	featText [256]uint16            // features for the text scan
 
+	// blits indexes the branch literals of every rule (see ruleBranch);
+	// branches[i] are rule i's branches with literal ids in blits.
+	blits    *litIndex
+	branches [][]ruleBranch
+
 	// Scratch, reused per request.
 	hits, hitsCmd []uint64
 	cand          []uint64 // candidate rules of the current field
 	matched       []uint64 // rules already reported for this request
 	order         []uint16 // rule index of each match appended by this request
+	// bhits[f*2+view] are the branch literals in that view of field f, valid
+	// when bit f*2+view of bscanned is set (cleared per request).
+	bhits    [numFields * 2][]uint64
+	bscanned uint32
 }
 
 func newSignature(cfg SignatureConfig) (*signature, error) {
@@ -157,7 +166,7 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 			fp.litText = append(fp.litText, nil)
 			fp.litCmd = append(fp.litCmd, nil)
 		}
-		if fp.lits, err = newLitMatcher(lits); err != nil {
+		if fp.lits, err = newLitIndex(lits); err != nil {
 			return nil, err
 		}
 		words = max(words, fp.lits.words())
@@ -176,6 +185,37 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 	}
 	for _, c := range []byte(";|&`$(){}<>\n'\"\\^") {
 		s.featText[c] |= featShell
+	}
+	blitID := map[string]uint32{}
+	var blits []string
+	s.branches = make([][]ruleBranch, len(s.rules))
+	for i, r := range s.rules {
+		if r.re == nil {
+			continue
+		}
+		res, lits := compileBranches(r.re)
+		for k, re := range res {
+			b := ruleBranch{re: re}
+			for _, l := range lits[k] {
+				id, ok := blitID[l]
+				if !ok {
+					id = uint32(len(blits))
+					blitID[l] = id
+					blits = append(blits, l)
+				}
+				b.lits = append(b.lits, id)
+			}
+			s.branches[i] = append(s.branches[i], b)
+		}
+	}
+	if len(blits) == 0 {
+		blits = []string{"\x00"}
+	}
+	if s.blits, err = newLitIndex(blits); err != nil {
+		return nil, err
+	}
+	for i := range s.bhits {
+		s.bhits[i] = make([]uint64, s.blits.words())
 	}
 	s.hits = make([]uint64, words)
 	s.hitsCmd = make([]uint64, words)
@@ -208,6 +248,7 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 	start := len(dst)
 	clear(s.matched)
 	s.order = s.order[:0]
+	s.bscanned = 0
 	for f := range numFields {
 		raw := v.raw(f)
 		if len(raw) == 0 {
@@ -256,15 +297,6 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 	return dst
 }
 
-// featureOf ORs the features of the bytes of b.
-func featureOf(b []byte, feat *[256]uint16) uint16 {
-	var f uint16
-	for _, c := range b {
-		f |= feat[c]
-	}
-	return f
-}
-
 // addCandidates marks as candidates the rules admitted by the literals in hits.
 func (s *signature) addCandidates(hits []uint64, admit [][]uint16) {
 	for w, word := range hits {
@@ -288,7 +320,7 @@ func (s *signature) evaluate(v *requestViews, f int, dst []Match) []Match {
 			word &= word - 1
 			i := w*64 + bit
 			r := &s.rules[i]
-			if r.fields&(1<<f) == 0 || !s.fires(r, v, f) {
+			if r.fields&(1<<f) == 0 || !s.fires(i, v, f) {
 				continue
 			}
 			s.matched[w] |= 1 << bit
@@ -305,15 +337,47 @@ func (s *signature) evaluate(v *requestViews, f int, dst []Match) []Match {
 	return dst
 }
 
-// fires reports whether rule r matches field f of the request.
-func (s *signature) fires(r *compiledRule, v *requestViews, f int) bool {
+// fires reports whether rule i matches field f of the request.
+func (s *signature) fires(i int, v *requestViews, f int) bool {
+	r := &s.rules[i]
 	switch r.engine {
 	case engineSQLi:
 		return v.eachDecoded(f, isSQLi)
 	case engineXSS:
 		return v.eachDecoded(f, isXSS)
 	}
-	return v.matchView(r.re, f, r.view)
+	for k := range s.branches[i] {
+		b := &s.branches[i][k]
+		if len(b.lits) > 0 && !s.anyBranchLit(v, f, r.view, b.lits) {
+			continue
+		}
+		if v.matchView(b.re, f, r.view) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyBranchLit reports whether one of the branch literals ids occurs in
+// the view of field f, scanning the view the first time it is asked.
+func (s *signature) anyBranchLit(v *requestViews, f int, view ruleView, ids []uint32) bool {
+	k := f*2 + int(view)
+	hits := s.bhits[k]
+	if s.bscanned&(1<<k) == 0 {
+		s.bscanned |= 1 << k
+		clear(hits)
+		b := v.text(f)
+		if view == viewCmdline {
+			b = v.cmdline(f)
+		}
+		s.blits.scan(b, &s.featText, hits)
+	}
+	for _, id := range ids {
+		if hits[id>>6]&(1<<(id&63)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // bytesString views b as a string without copying. The string must not

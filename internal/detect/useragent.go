@@ -153,7 +153,7 @@ const (
 type userAgent struct {
 	mode   Mode
 	maxLen int
-	m      *litMatcher
+	m      *litIndex
 	lits   []string    // lower-cased literal per id
 	kind   []uaLitKind // per literal id
 	tools  []uaTool    // the tool table
@@ -185,7 +185,7 @@ func newUserAgent(cfg UserAgentConfig) (*userAgent, error) {
 		u.kind = append(u.kind, uaLitAllow)
 		u.tool = append(u.tool, -1)
 	}
-	m, err := newLitMatcher(u.lits)
+	m, err := newLitIndex(u.lits)
 	if err != nil {
 		return nil, fmt.Errorf("useragent: %w", err)
 	}

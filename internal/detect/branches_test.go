@@ -1,0 +1,143 @@
+package detect
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/parse"
+)
+
+func TestRequiredLiterals(t *testing.T) {
+	cases := []struct {
+		pattern string
+		want    []string // nil: nothing required
+	}{
+		{`union`, []string{"union"}},
+		{`sleep\s*\(`, []string{"sleep"}},
+		{`(?:^|[|&;])\s*whoami\b`, []string{"whoami"}},
+		{`\$\{jndi:`, []string{"${jndi:"}},
+		{`[<>]\(`, []string{"<(", ">("}},
+		{`[\s/"'<>;]on(?:load|error)\s*=`, []string{"onload", "onerror"}},
+		{`/on(?:load|error)`, []string{"/onload", "/onerror"}},
+		{`a.*b`, []string{"a"}},
+		{`abc|def`, []string{"abc", "def"}},
+		{`abc|.*`, nil},
+		{`x?`, nil},
+		{`\d+`, nil},
+		{`(?:ab)+c`, []string{"abc"}},
+		{`(?i)select`, nil}, // s also folds to the long s, which is not ASCII
+		{`(?i)union`, []string{"union"}},
+		{`(?i)or`, []string{"or"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.pattern, func(t *testing.T) {
+			_, lits, err := splitPattern(tc.pattern)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lits) != 1 {
+				t.Fatalf("%d branches, want 1", len(lits))
+			}
+			if !slices.Equal(lits[0], tc.want) {
+				t.Errorf("literals %q, want %q", lits[0], tc.want)
+			}
+		})
+	}
+}
+
+func TestSplitPatternBranches(t *testing.T) {
+	// A large alternation is split, and what surrounds an inner alternation
+	// is distributed over its branches.
+	words := []string{"whoami", "ifconfig", "netstat", "systeminfo", "tasklist", "phpinfo", "ipconfig", "hostname",
+		"uname", "traceroute", "nslookup", "certutil", "bitsadmin", "powershell", "regsvr32", "rundll32"}
+	pattern := `^[^=]*=\s*(?:` + strings.Join(words, "|") + `)(?:\s+-[a-z]+)*\s*$`
+	pats, lits, err := splitPattern(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pats) < len(words)/2 {
+		t.Fatalf("%d branches %q, want about %d", len(pats), pats, len(words))
+	}
+	// The parser factors common prefixes (r(?:egsvr32|undll32)), so a
+	// branch may stand for several words; each word is the literal of one.
+	seen := map[string]bool{}
+	for i, ls := range lits {
+		if len(ls) == 0 {
+			t.Errorf("branch %q has no literal", pats[i])
+		}
+		for _, l := range ls {
+			if !slices.Contains(words, l) || seen[l] {
+				t.Errorf("branch %q: unexpected literal %q", pats[i], l)
+			}
+			seen[l] = true
+		}
+	}
+	if len(seen) != len(words) {
+		t.Errorf("literals %v, want every word of %v", seen, words)
+	}
+}
+
+// TestBranchSplitMatchesWholePattern: for the built-in rules, running only
+// the branches whose literals occur gives the verdict of the whole pattern,
+// on the corpus (when present), the held-out set and simulated traffic.
+// Corpus rows check the rules whose prefilter admits them (the only ones
+// that ever run); the others check every rule.
+func TestBranchSplitMatchesWholePattern(t *testing.T) {
+	c := mustContent(t, DefaultContentConfig())
+	s := c.sig
+	type row struct {
+		ev  *parse.Event
+		all bool // check every rule, not only admitted ones
+	}
+	var rows []row
+	if dir, ok := corpusDir(); ok {
+		for _, name := range []string{"attacks.tsv", "benign.tsv"} {
+			for _, r := range readCorpusFile(t, filepath.Join(dir, name)) {
+				rows = append(rows, row{r.event(), false})
+			}
+		}
+	}
+	for _, r := range readCorpusFile(t, filepath.Join("..", "..", "testdata", "detect", "heldout.tsv")) {
+		rows = append(rows, row{r.event(), true})
+	}
+	for _, ev := range simulatedEvents(t, 1000) {
+		rows = append(rows, row{&ev, true})
+	}
+	mismatches := 0
+	for _, rw := range rows {
+		v := &c.norm
+		v.reset(rw.ev)
+		s.bscanned = 0
+		for f := range numFields {
+			if len(v.raw(f)) == 0 {
+				continue
+			}
+			fp := &s.fields[f]
+			clear(s.cand)
+			for _, view := range [][]byte{v.text(f), v.cmdline(f)} {
+				hits := make([]uint64, fp.lits.words())
+				fp.lits.scan(view, &s.featText, hits)
+				s.addCandidates(hits, fp.litText)
+				s.addCandidates(hits, fp.litCmd)
+			}
+			for i := range s.rules {
+				r := &s.rules[i]
+				if r.re == nil || r.fields&(1<<f) == 0 || (!rw.all && s.cand[i>>6]&(1<<(i&63)) == 0) {
+					continue
+				}
+				want := v.matchView(r.re, f, r.view)
+				if got := s.fires(i, v, f); got != want {
+					mismatches++
+					if mismatches <= 10 {
+						t.Errorf("rule %s field %d on %q: branches %v, whole pattern %v", r.id, f, v.text(f), got, want)
+					}
+				}
+			}
+		}
+	}
+	if mismatches > 0 {
+		t.Errorf("%d mismatches", mismatches)
+	}
+}
