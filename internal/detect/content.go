@@ -68,14 +68,21 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 	}
 	c := &Content{}
 	var err error
-	if cfg.Signature.Mode != ModeOff {
-		if c.sig, err = newSignature(cfg.Signature); err != nil {
-			return nil, err
-		}
-	}
 	if cfg.UserAgent.Mode != ModeOff {
 		if c.ua, err = newUserAgent(cfg.UserAgent); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.Signature.Mode != ModeOff {
+		var uaLits []string
+		if c.ua != nil {
+			uaLits = c.ua.lits
+		}
+		if c.sig, err = newSignature(cfg.Signature, uaLits); err != nil {
+			return nil, err
+		}
+		if c.ua != nil {
+			c.ua.base = int(c.sig.uaBase)
 		}
 	}
 	if cfg.Probe.Mode != ModeOff {
@@ -100,7 +107,7 @@ func (c *Content) Inspect(ev *parse.Event, dst []Match) []Match {
 		dst = c.probe.inspect(v, ev.Status, dst)
 	}
 	if c.ua != nil {
-		dst = c.ua.inspect(ev.UserAgent, dst)
+		dst = c.ua.inspect(v, dst)
 	}
 	return dst
 }

@@ -778,6 +778,13 @@ type requestViews struct {
 	dotdot bool   // the path had a ".." segment
 
 	comment [numFields]bool // the text view replaced a /* comment
+
+	// The signature detector's scan of the raw User-Agent, whose index also
+	// holds the User-Agent detector's literals: uaHits are its hits and
+	// uaFeat its features, valid when uaShared (see shareUAScan).
+	uaHits   []uint64
+	uaFeat   uint16
+	uaShared bool
 }
 
 // init preallocates the buffers.
@@ -792,6 +799,7 @@ func (v *requestViews) init() {
 	v.tspans = make([]span, 0, maxParams)
 	v.cspans = make([]span, 0, maxParams)
 	v.canon = make([]byte, 0, initialViewCap)
+	v.uaHits = make([]uint64, 0, 64)
 	v.d.a = make([]byte, 0, initialViewCap)
 	v.d.b = make([]byte, 0, initialViewCap)
 }
@@ -800,6 +808,15 @@ func (v *requestViews) init() {
 func (v *requestViews) reset(ev *parse.Event) {
 	v.raws = [numFields][]byte{fiQuery: ev.Query, fiPath: ev.Path, fiUserAgent: ev.UserAgent, fiReferer: ev.Referer}
 	v.have = 0
+	v.uaShared = false
+}
+
+// shareUAScan records the signature detector's scan of the raw User-Agent
+// for the User-Agent detector, so that the agent is scanned once.
+func (v *requestViews) shareUAScan(hits []uint64, feat uint16) {
+	v.uaHits = append(v.uaHits[:0], hits...)
+	v.uaFeat = feat
+	v.uaShared = true
 }
 
 // raw returns field f as logged.

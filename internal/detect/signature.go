@@ -89,6 +89,10 @@ type signature struct {
 	// (and so the literal prefilter) no longer shows.
 	commented [numFields][]uint16
 
+	// uaBase is the id of the first User-Agent detector literal in the
+	// User-Agent field's index.
+	uaBase uint32
+
 	featRaw  [numFields][256]uint16 // features for the raw scan, per field
 	featText [256]uint16            // features for the text scan
 
@@ -108,7 +112,10 @@ type signature struct {
 	bscanned uint32
 }
 
-func newSignature(cfg SignatureConfig) (*signature, error) {
+// newSignature compiles cfg. uaLits are the User-Agent detector's literals
+// (nil without it): they join the User-Agent field's index, so one scan of
+// the agent serves both detectors (see requestViews.shareUAScan).
+func newSignature(cfg SignatureConfig, uaLits []string) (*signature, error) {
 	rs, err := compileRuleSet(cfg)
 	if err != nil {
 		return nil, err
@@ -161,8 +168,16 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 				}
 			}
 		}
+		if f == fiUserAgent {
+			s.uaBase = uint32(len(lits))
+			for _, l := range uaLits {
+				lits = append(lits, l)
+				fp.litText = append(fp.litText, nil)
+				fp.litCmd = append(fp.litCmd, nil)
+			}
+		}
 		if len(lits) == 0 {
-			lits = []string{"\x00"} // a matcher needs one literal; NUL never survives decoding
+			lits = []string{"\x00"} // an index needs one literal; NUL never survives decoding
 			fp.litText = append(fp.litText, nil)
 			fp.litCmd = append(fp.litCmd, nil)
 		}
@@ -183,6 +198,7 @@ func newSignature(cfg SignatureConfig) (*signature, error) {
 			s.featRaw[f][c] |= featDecode
 		}
 	}
+	setUAFeatures(&s.featRaw[fiUserAgent])
 	for _, c := range []byte(";|&`$(){}<>\n'\"\\^") {
 		s.featText[c] |= featShell
 	}
@@ -258,6 +274,9 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 		hits := s.hits[:fp.lits.words()]
 		clear(hits)
 		feat, any := fp.lits.scan(raw, &s.featRaw[f], hits)
+		if f == fiUserAgent {
+			v.shareUAScan(hits, feat)
+		}
 		if !any && feat&featDecode == 0 && len(s.always[f]) == 0 {
 			continue // clean: no prefilter literal of this field, nothing to decode
 		}

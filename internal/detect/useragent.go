@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // UserAgentConfig configures the User-Agent detector: known attack tools and
@@ -160,13 +161,32 @@ type userAgent struct {
 	tool   []int       // per literal id: index into tools (uaLitTool only)
 	hits   []uint64    // scratch
 	feat   [256]uint16
+	// base is the id of u's first literal in the signature detector's
+	// User-Agent index, when that scan is shared (see requestViews.uaScan).
+	base int
 }
 
-// uaFeatControl marks control bytes, uaFeatLetter letters.
+// uaFeatControl marks control bytes, uaFeatLetter letters. They are above
+// the signature detector's features (featDecode, featShell), with which
+// they share the User-Agent field's feature table.
 const (
-	uaFeatControl uint16 = 1 << iota
+	uaFeatControl uint16 = 1 << (8 + iota)
 	uaFeatLetter
 )
+
+// setUAFeatures marks control bytes and letters in feat.
+func setUAFeatures(feat *[256]uint16) {
+	for c := range 0x20 {
+		if c != '\t' {
+			feat[c] |= uaFeatControl
+		}
+	}
+	feat[0x7f] |= uaFeatControl
+	for c := 'a'; c <= 'z'; c++ {
+		feat[c] |= uaFeatLetter
+		feat[c-'a'+'A'] |= uaFeatLetter
+	}
+}
 
 func newUserAgent(cfg UserAgentConfig) (*userAgent, error) {
 	u := &userAgent{mode: cfg.Mode, maxLen: cfg.MaxLength, tools: uaTools()}
@@ -191,34 +211,39 @@ func newUserAgent(cfg UserAgentConfig) (*userAgent, error) {
 	}
 	u.m = m
 	u.hits = make([]uint64, m.words())
-	for c := range 0x20 {
-		if c != '\t' {
-			u.feat[c] |= uaFeatControl
-		}
-	}
-	u.feat[0x7f] |= uaFeatControl
-	for c := 'a'; c <= 'z'; c++ {
-		u.feat[c] |= uaFeatLetter
-		u.feat[c-'a'+'A'] |= uaFeatLetter
-	}
+	setUAFeatures(&u.feat)
 	return u, nil
 }
 
-// inspect appends the User-Agent match for ua, if any, to dst. At most one
-// match is reported: an allowed agent gives none, an attack tool wins over a
-// malformed agent.
-func (u *userAgent) inspect(ua []byte, dst []Match) []Match {
+// inspect appends the User-Agent match for the request in v, if any, to
+// dst. At most one match is reported: an allowed agent gives none, an
+// attack tool wins over a malformed agent. When the signature detector
+// scanned the agent (v.uaShared), its hits are used; u's literals start at
+// u.base there.
+func (u *userAgent) inspect(v *requestViews, dst []Match) []Match {
+	ua := v.raw(fiUserAgent)
 	if len(ua) == 0 || (len(ua) == 1 && ua[0] == '-') {
 		return u.appendMatch(dst, ruleUAEmpty, ClassBadUA, SeverityNotice)
 	}
-	clear(u.hits)
-	feat, any := u.m.scan(ua, &u.feat, u.hits)
-	if any {
-		tool, extra := -1, false
-		for id := range u.lits {
-			if u.hits[id>>6]&(1<<(id&63)) == 0 {
-				continue
-			}
+	hits, base, feat := v.uaHits, u.base, v.uaFeat
+	if !v.uaShared {
+		hits, base = u.hits, 0
+		clear(hits)
+		feat, _ = u.m.scan(ua, &u.feat, hits)
+	}
+	tool, extra := -1, false
+	lo, hi := base, base+len(u.lits)
+	for w := lo >> 6; w<<6 < hi; w++ {
+		word := hits[w]
+		if w<<6 < lo {
+			word &= ^uint64(0) << (lo & 63)
+		}
+		if (w+1)<<6 > hi {
+			word &= 1<<(hi&63) - 1
+		}
+		for word != 0 {
+			id := w<<6 + bits.TrailingZeros64(word) - base
+			word &= word - 1
 			switch u.kind[id] {
 			case uaLitAllow:
 				return dst
@@ -231,14 +256,12 @@ func (u *userAgent) inspect(ua []byte, dst []Match) []Match {
 				}
 			}
 		}
-		switch {
-		case tool >= 0:
-			return u.appendMatch(dst, u.tools[tool].rule, ClassScannerUA, SeverityCritical)
-		case extra:
-			return u.appendMatch(dst, ruleUACustom, ClassScannerUA, SeverityCritical)
-		}
 	}
 	switch {
+	case tool >= 0:
+		return u.appendMatch(dst, u.tools[tool].rule, ClassScannerUA, SeverityCritical)
+	case extra:
+		return u.appendMatch(dst, ruleUACustom, ClassScannerUA, SeverityCritical)
 	case feat&uaFeatControl != 0:
 		return u.appendMatch(dst, ruleUAControl, ClassBadUA, SeverityNotice)
 	case len(ua) > u.maxLen:
