@@ -722,6 +722,39 @@ func appendCanonicalPath(dst, src []byte) (out []byte, dotdot bool) {
 	return dst, dotdot
 }
 
+// isCanonicalPath reports whether appendCanonicalPath of the decoded p is p
+// itself: p starts with '/' and has nothing to decode (%, NUL, bytes ≥
+// 0xc0), no upper-case letter, backslash or ';', no empty segment and no "."
+// or ".." segment.
+func isCanonicalPath(p []byte) bool {
+	if len(p) == 0 || p[0] != '/' {
+		return false
+	}
+	for i, c := range p {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
+			continue // most bytes of most paths
+		}
+		switch {
+		case c == '%', c == 0, c >= 0xc0, c >= 'A' && c <= 'Z', c == '\\', c == ';':
+			return false
+		case c == '/':
+			if i+1 < len(p) && p[i+1] == '/' {
+				return false
+			}
+		case c == '.' && p[i-1] == '/':
+			// "." or ".." as a whole segment (i > 0: p[0] is '/').
+			j := i + 1
+			if j < len(p) && p[j] == '.' {
+				j++
+			}
+			if j == len(p) || p[j] == '/' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // maxParams bounds how many query parameters are split out per request; the
 // rest of the query stays in the last parameter's value (and is still
 // inspected), so an absurd query cannot grow the span table.
@@ -774,8 +807,9 @@ type requestViews struct {
 	// view otherwise contains.
 	tspans, cspans []span
 
-	canon  []byte // canonical path
-	dotdot bool   // the path had a ".." segment
+	canonBuf []byte // storage for the canonical path
+	canon    []byte // canonical path: canonBuf, or the raw path when already canonical
+	dotdot   bool   // the path had a ".." segment
 
 	comment [numFields]bool // the text view replaced a /* comment
 
@@ -798,7 +832,7 @@ func (v *requestViews) init() {
 	v.params = make([]paramSpan, 0, maxParams)
 	v.tspans = make([]span, 0, maxParams)
 	v.cspans = make([]span, 0, maxParams)
-	v.canon = make([]byte, 0, initialViewCap)
+	v.canonBuf = make([]byte, 0, initialViewCap)
 	v.uaHits = make([]uint64, 0, 64)
 	v.d.a = make([]byte, 0, initialViewCap)
 	v.d.b = make([]byte, 0, initialViewCap)
@@ -971,7 +1005,12 @@ func (v *requestViews) matchView(re *regexp.Regexp, f int, view ruleView) bool {
 func (v *requestViews) canonicalPath() ([]byte, bool) {
 	if v.have&haveCanon == 0 {
 		v.have |= haveCanon
-		v.canon, v.dotdot = appendCanonicalPath(v.canon[:0], v.decoded(fiPath))
+		if p := v.raws[fiPath]; isCanonicalPath(p) {
+			v.canon, v.dotdot = p, false // the common case: nothing to decode or resolve
+		} else {
+			v.canonBuf, v.dotdot = appendCanonicalPath(v.canonBuf[:0], v.decoded(fiPath))
+			v.canon = v.canonBuf
+		}
 	}
 	return v.canon, v.dotdot
 }

@@ -2,6 +2,8 @@ package detect
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -248,4 +250,42 @@ func FuzzInspect(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIsCanonicalPath: the shortcut that skips canonicalisation agrees with
+// it, on hand-picked paths, the corpus' paths (when present) and random
+// paths over the bytes that matter.
+func TestIsCanonicalPath(t *testing.T) {
+	paths := []string{"/", "/a", "/a/", "/static/js/app.3f9c1a.js", "/.env", "/.", "/./a", "/a/.", "/a/..", "/..",
+		"/a/../b", "/..a", "/a..", "/a.b/.c", "//a", "/a//b", "/A", "/a%2e", "/a;x", "/a\\b", "a/b", "", "/\x00",
+		"/caf\xc3\xa9", "/...", "/a/.../b", "/a+b", "/~user/"}
+	if dir, ok := corpusDir(); ok {
+		for _, name := range []string{"attacks.tsv", "benign.tsv"} {
+			for _, r := range readCorpusFile(t, filepath.Join(dir, name)) {
+				if r.field == "uri" {
+					p, _, _ := strings.Cut(r.value, "?")
+					paths = append(paths, p)
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		b := []byte{'/'}
+		for range rng.IntN(8) {
+			const alphabet = "/.aB%;\\\x00\xc3x"
+			b = append(b, alphabet[rng.IntN(len(alphabet))])
+		}
+		paths = append(paths, string(b))
+	}
+	var d decoder
+	for _, p := range paths {
+		if !isCanonicalPath([]byte(p)) {
+			continue
+		}
+		dec, _ := d.decodeFull(nil, []byte(p), false)
+		if canon, _ := appendCanonicalPath(nil, dec); string(canon) != p {
+			t.Errorf("isCanonicalPath(%q) but its canonical form is %q", p, canon)
+		}
+	}
 }

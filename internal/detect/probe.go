@@ -67,21 +67,35 @@ type probeHit struct {
 
 // probePrefix is a probe by canonical-path prefix (at a segment boundary).
 type probePrefix struct {
-	prefix string
+	prefix []byte
 	hit    probeHit
 }
+
+// extKind is a set of kinds of file extension.
+type extKind uint8
+
+// Kinds of file extension (see newProbeTables).
+const (
+	extBackup extKind = 1 << iota
+	extDump
+	extArchive
+	extKey
+	extScript
+	extRoot
+	extCredential
+)
 
 // probeTables are the probe detector's lookup tables. They are built per
 // detector (package state stays immutable) and only read afterwards.
 type probeTables struct {
-	names                                                            map[string]probeHit // exact segment names, anywhere in the path
-	roots                                                            map[string]probeHit // names that are probes as the first segment only
-	dirs                                                             map[string]probeHit // single-segment paths only
-	prefixes                                                         []probePrefix
-	backupExts, dumpExts, archiveExts, keyExts, scriptExts, rootExts map[string]bool
-	archiveStems, credentialStems, credentialExts, shellStems        map[string]bool
-	publicText                                                       map[string]bool
-	shellPrefixes                                                    [][]byte
+	names    *segSet[probeHit] // exact segment names, anywhere in the path
+	roots    *segSet[probeHit] // names that are probes as the first segment only
+	dirs     *segSet[probeHit] // single-segment paths only
+	prefixes []probePrefix
+	// exts classifies file extensions (extBackup, extDump, ...).
+	exts                                                  *segSet[extKind]
+	archiveStems, credentialStems, shellStems, publicText *segSet[bool]
+	shellPrefixes                                         [][]byte
 
 	// Hits the classifiers return.
 	custom, env, htaccess, vcs, dot, backup, sourceBackup   probeHit
@@ -126,7 +140,7 @@ func newProbeTables() *probeTables {
 	hitVite := probeHit{"probe-vite-fs", SeverityError, false}
 	hitEditor := probeHit{"probe-file-manager", SeverityWarning, true}
 
-	t.names = map[string]probeHit{
+	t.names = newSegSet(map[string]probeHit{
 		".git": hitGit, ".svn": hitGit, ".hg": hitGit, ".bzr": hitGit, "_darcs": hitGit,
 		".gitignore": hitDotfile, ".git-credentials": hitSecretDot, ".gitconfig": hitSecretDot,
 		".env":      hitEnv,
@@ -178,9 +192,9 @@ func newProbeTables() *probeTables {
 		"admin.php":        hitCMS,
 		"execute-solution": hitIgnition,
 		"jmx-console":      hitJava, "web-console": hitJava, "invoker": hitJava, "host-manager": hitJava,
-	}
+	})
 
-	t.roots = map[string]probeHit{
+	t.roots = newSegSet(map[string]probeHit{
 		"server-status": hitStatus, "server-info": hitStatus,
 		"boaform": hitDevice, "hnap1": hitDevice, "goform": hitDevice,
 		"console": hitConsole, "_ignition": hitIgnition,
@@ -190,59 +204,59 @@ func newProbeTables() *probeTables {
 
 		"administrator": hitCMS, "joomla": hitCMS, "wordpress": hitWordPress, "wp": hitWordPress,
 		"_admin": hitCMS, "fileadmin": hitCMS,
-	}
+	})
 
 	// Directories asked for by themselves (a listing or a default page),
 	// only when the whole path is that one directory: include directories,
 	// template engines and hosting panels that are never meant to be browsed.
-	t.dirs = map[string]probeHit{
+	t.dirs = newSegSet(map[string]probeHit{
 		"inc": hitDocroot, "include": hitDocroot, "includes": hitDocroot,
 		"smarty": hitCMS, "whm": hitCMS, "whmcs": hitCMS, "maincp": hitCMS, "mysql": hitDBAdmin,
-	}
+	})
 	t.prefixes = []probePrefix{
-		{"/solr/admin", hitJava},
-		{"/manager/html", hitJava},
-		{"/vendor/phpunit", hitPHPUnit},
-		{"/node/add", hitCMS}, {"/user/register", hitCMS}, // Drupal
+		{[]byte("/solr/admin"), hitJava},
+		{[]byte("/manager/html"), hitJava},
+		{[]byte("/vendor/phpunit"), hitPHPUnit},
+		{[]byte("/node/add"), hitCMS}, {[]byte("/user/register"), hitCMS}, // Drupal
 	}
 
 	// backupExts are editor, backup-tool and hand-made backup suffixes.
-	t.backupExts = map[string]bool{"bak": true, "old": true, "orig": true, "save": true, "sav": true,
+	backupExts := map[string]bool{"bak": true, "old": true, "orig": true, "save": true, "sav": true,
 		"swp": true, "swo": true, "backup": true, "bk": true, "bkp": true, "copy": true, "tmp": true, "un~": true}
 	// dumpExts are database files and dumps.
-	t.dumpExts = map[string]bool{"sql": true, "mdb": true, "accdb": true, "sqlite": true, "sqlite3": true,
+	dumpExts := map[string]bool{"sql": true, "mdb": true, "accdb": true, "sqlite": true, "sqlite3": true,
 		"db": true, "dump": true, "dmp": true}
 	// archiveExts are archive formats (also after ".tar").
-	t.archiveExts = map[string]bool{"zip": true, "gz": true, "tgz": true, "tar": true, "bz2": true,
+	archiveExts := map[string]bool{"zip": true, "gz": true, "tgz": true, "tar": true, "bz2": true,
 		"tbz2": true, "7z": true, "rar": true, "xz": true, "txz": true, "war": true}
 	// keyExts are private keys and key stores.
-	t.keyExts = map[string]bool{"pem": true, "key": true, "p12": true, "pfx": true, "jks": true,
+	keyExts := map[string]bool{"pem": true, "key": true, "p12": true, "pfx": true, "jks": true,
 		"keystore": true, "kdbx": true, "ppk": true, "ovpn": true}
 	// scriptExts are server-side script extensions (web shells).
-	t.scriptExts = map[string]bool{"php": true, "php3": true, "php4": true, "php5": true, "phtml": true,
+	scriptExts := map[string]bool{"php": true, "php3": true, "php4": true, "php5": true, "phtml": true,
 		"asp": true, "aspx": true, "jsp": true, "jspx": true, "cfm": true, "cgi": true, "pl": true}
 	// rootExts are extensions that no site serves from its document root:
 	// shell scripts, configuration, logs, includes, data files.
-	t.rootExts = map[string]bool{"sh": true, "bash": true, "log": true, "conf": true, "cfg": true,
+	rootExts := map[string]bool{"sh": true, "bash": true, "log": true, "conf": true, "cfg": true,
 		"cnf": true, "ini": true, "inc": true, "dat": true, "bin": true, "config": true, "tpl": true,
 		"env": true, "pwd": true}
 	// archiveStems are names of whole-site or database archives.
-	t.archiveStems = map[string]bool{"backup": true, "backups": true, "site": true, "www": true,
+	archiveStems := map[string]bool{"backup": true, "backups": true, "site": true, "www": true,
 		"wwwroot": true, "htdocs": true, "html": true, "public_html": true, "web": true, "webroot": true,
 		"db": true, "database": true, "dump": true, "data": true, "sql": true, "mysql": true, "base": true,
 		"all": true, "old": true, "new": true, "archive": true, "src": true, "source": true, "app": true,
 		"wordpress": true, "wp": true, "home": true, "root": true, "bak": true, "test": true}
 	// credentialStems are file names that hold passwords or account lists
 	// (with a data or text extension).
-	t.credentialStems = map[string]bool{"passwd": true, "password": true, "passwords": true, "pass": true,
+	credentialStems := map[string]bool{"passwd": true, "password": true, "passwords": true, "pass": true,
 		"passes": true, "pw": true, "pws": true, "pwd": true, "pazz": true, "pazzezs": true,
 		"passlist": true, "logins": true, "accounts": true, "usernames": true, "users": true,
 		"members": true, "database": true, "grabbed": true, "secrets": true, "secret": true, "credentials": true, "creds": true}
 	// credentialExts are the extensions credentialStems count with.
-	t.credentialExts = map[string]bool{"txt": true, "dat": true, "log": true, "csv": true, "xls": true,
+	credentialExts := map[string]bool{"txt": true, "dat": true, "log": true, "csv": true, "xls": true,
 		"xlsx": true, "bak": true, "lst": true, "list": true, "db": true, "sql": true, "html": true, "htm": true}
 	// shellStems are names of well-known web shells and backdoors.
-	t.shellStems = map[string]bool{"c99": true, "c99shell": true, "c100": true, "r57": true, "r58": true,
+	shellStems := map[string]bool{"c99": true, "c99shell": true, "c100": true, "r57": true, "r58": true,
 		"wso": true, "b374k": true, "alfa": true, "indoxploit": true, "sdoor": true, "cmd": true,
 		"cmdasp": true, "cmdexec": true, "spexec": true, "ntdaddy": true, "elmaliseker": true,
 		"zehir": true, "zehir4": true, "efso": true, "remexp": true, "aspy": true, "aspydrv": true,
@@ -253,9 +267,20 @@ func newProbeTables() *probeTables {
 	// Text files a site legitimately serves from its root; any other
 	// root .txt is a guess at a credential or log dump (phishing kits write
 	// their loot there).
-	t.publicText = map[string]bool{"robots": true, "humans": true, "security": true, "ads": true, "app-ads": true,
+	publicText := map[string]bool{"robots": true, "humans": true, "security": true, "ads": true, "app-ads": true,
 		"llms": true, "llms-full": true, "sellers": true, "readme": true, "license": true, "changelog": true, "keybase": true,
 		"brave-rewards-verification": true, "google-site-verification": true}
+	t.archiveStems, t.credentialStems = newSegSet(archiveStems), newSegSet(credentialStems)
+	t.shellStems, t.publicText = newSegSet(shellStems), newSegSet(publicText)
+	exts := map[string]extKind{}
+	for kind, set := range map[extKind]map[string]bool{extBackup: backupExts, extDump: dumpExts,
+		extArchive: archiveExts, extKey: keyExts, extScript: scriptExts, extRoot: rootExts,
+		extCredential: credentialExts} {
+		for e := range set {
+			exts[e] |= kind
+		}
+	}
+	t.exts = newSegSet(exts)
 	t.rootText = probeHit{"probe-root-text", SeverityWarning, false}
 	t.shellPrefixes = [][]byte{[]byte("b374k"), []byte("c99"), []byte("r57"), []byte("webr00t"), []byte("cmd")}
 	t.custom = probeHit{"probe-custom", SeverityError, false}
@@ -285,7 +310,7 @@ func newProbe(cfg ProbeConfig) (*probe, error) {
 			p.extra = append(p.extra, []byte(e))
 			continue
 		}
-		p.t.names[e] = p.t.custom
+		p.t.names.add(e, p.t.custom)
 	}
 	return p, nil
 }
@@ -311,14 +336,14 @@ func (p *probe) inspect(v *requestViews, status uint16, dst []Match) []Match {
 	}
 	for i := range t.prefixes {
 		pp := &t.prefixes[i]
-		if bytes.HasPrefix(path, []byte(pp.prefix)) &&
+		if bytes.HasPrefix(path, pp.prefix) &&
 			(len(path) == len(pp.prefix) || path[len(pp.prefix)] == '/') {
 			best = best.max(pp.hit)
 		}
 	}
 	rest := path[1:]
 	if d := bytes.TrimSuffix(rest, []byte("/")); len(d) > 0 && bytes.IndexByte(d, '/') < 0 {
-		if h, ok := t.dirs[string(d)]; ok {
+		if h, ok := t.dirs.get(d); ok {
 			best = best.max(h)
 		}
 	}
@@ -331,11 +356,11 @@ func (p *probe) inspect(v *requestViews, status uint16, dst []Match) []Match {
 		} else {
 			rest = nil
 		}
-		if h, ok := t.names[string(seg)]; ok {
+		if h, ok := t.names.get(seg); ok {
 			best = best.max(h)
 		}
 		if first {
-			if h, ok := t.roots[string(seg)]; ok {
+			if h, ok := t.roots.get(seg); ok {
 				best = best.max(h)
 			}
 		}
@@ -386,60 +411,120 @@ func (t *probeTables) file(seg []byte, root bool) probeHit {
 	if dot <= 0 || dot == len(seg)-1 {
 		return probeHit{}
 	}
-	ext, stem := string(seg[dot+1:]), seg[:dot]
+	ext, stem := seg[dot+1:], seg[:dot]
+	kind, _ := t.exts.get(ext)
 	fullStem := stem
 	// A compound extension: name.sql.gz, name.tar.gz, wp-config.php.bak.
-	inner := ""
-	if d2 := bytes.LastIndexByte(stem, '.'); d2 > 0 && t.knownExt(stem[d2+1:]) {
-		inner, stem = string(stem[d2+1:]), stem[:d2]
+	var inner extKind
+	if d2 := bytes.LastIndexByte(stem, '.'); d2 > 0 {
+		if k, ok := t.exts.get(stem[d2+1:]); ok {
+			inner, stem = k, stem[:d2]
+		}
 	}
 	// A sensitive file with a copy suffix: config.php2, wp-config.php_, db.inc~1.
-	if trimmed := bytes.TrimRight(seg, "0123456789~_-"); len(trimmed) < len(seg) {
-		if h, ok := t.names[string(trimmed)]; ok && h.sev >= SeverityError {
+	if trimmed := trimCopySuffix(seg); len(trimmed) < len(seg) {
+		if h, ok := t.names.get(trimmed); ok && h.sev >= SeverityError {
 			return t.sourceBackup
 		}
 	}
 	var best probeHit
 	switch {
-	case t.keyExts[ext]:
+	case kind&extKey != 0:
 		best = t.key
-	case t.dumpExts[ext] || (t.archiveExts[ext] && t.dumpExts[inner]):
+	case kind&extDump != 0 || (kind&extArchive != 0 && inner&extDump != 0):
 		best = t.dump
-	case t.archiveExts[ext]:
-		if t.archiveStems[string(stem)] || t.archiveStems[string(fullStem)] {
+	case kind&extArchive != 0:
+		if inSet(t.archiveStems, stem) || inSet(t.archiveStems, fullStem) {
 			best = t.dump
 		} else if root {
 			best = t.archive
 		}
-	case t.backupExts[ext]:
+	case kind&extBackup != 0:
 		best = t.backup
-		if t.scriptExts[inner] || t.rootExts[inner] {
+		if inner&(extScript|extRoot) != 0 {
 			best = t.sourceBackup
 		}
-	case t.scriptExts[ext] && inner == "":
+	case kind&extScript != 0 && inner == 0:
 		switch {
-		case t.shellStems[string(stem)] || bytes.Contains(stem, []byte("shell")) || t.hasShellPrefix(stem):
+		case inSet(t.shellStems, stem) || bytes.Contains(stem, []byte("shell")) || t.hasShellPrefix(stem):
 			best = t.shell
 		case len(stem) == 1 || isShortNumbered(stem):
 			best = t.shortScript
 		}
-	case root && t.rootExts[ext]:
+	case root && kind&extRoot != 0:
 		best = t.rootFile
-	case root && ext == "txt" && !t.publicText[string(fullStem)]:
+	case root && string(ext) == "txt" && !inSet(t.publicText, fullStem):
 		best = t.rootText
 	}
-	if t.credentialExts[ext] && t.credentialStems[string(fullStem)] {
+	if kind&extCredential != 0 && inSet(t.credentialStems, fullStem) {
 		best = best.max(t.creds)
 	}
 	return best
 }
 
-// knownExt reports whether ext is an extension the tables know, so that
-// "name.ext.ext2" is read as a compound extension rather than a dotted name.
-func (t *probeTables) knownExt(ext []byte) bool {
-	e := string(ext)
-	return t.backupExts[e] || t.dumpExts[e] || t.archiveExts[e] || t.scriptExts[e] || t.rootExts[e] ||
-		t.keyExts[e] || t.credentialExts[e]
+// trimCopySuffix returns seg without trailing digits, '~', '_' and '-'
+// (the suffixes of hand-made copies: config.php2, db.inc~1).
+func trimCopySuffix(seg []byte) []byte {
+	i := len(seg)
+	for i > 0 {
+		c := seg[i-1]
+		if (c < '0' || c > '9') && c != '~' && c != '_' && c != '-' {
+			break
+		}
+		i--
+	}
+	return seg[:i]
+}
+
+// segSet maps short strings (path segments, stems, extensions) to values.
+// Most lookups of ordinary segments miss; a 4096-bit filter of hashes
+// answers those without the map. Read-only once built (add is for
+// construction only).
+type segSet[V any] struct {
+	filter [64]uint64
+	m      map[string]V
+}
+
+// newSegSet builds a segSet holding m's entries.
+func newSegSet[V any](m map[string]V) *segSet[V] {
+	s := &segSet[V]{m: map[string]V{}}
+	for k, v := range m {
+		s.add(k, v)
+	}
+	return s
+}
+
+// add sets the value of k.
+func (s *segSet[V]) add(k string, v V) {
+	h := segHash([]byte(k))
+	s.filter[h>>6&63] |= 1 << (h & 63)
+	s.m[k] = v
+}
+
+// get returns the value of b.
+func (s *segSet[V]) get(b []byte) (V, bool) {
+	h := segHash(b)
+	if s.filter[h>>6&63]&(1<<(h&63)) == 0 {
+		var zero V
+		return zero, false
+	}
+	v, ok := s.m[string(b)]
+	return v, ok
+}
+
+// inSet reports whether b is in the set s.
+func inSet(s *segSet[bool], b []byte) bool {
+	v, _ := s.get(b)
+	return v
+}
+
+// segHash is FNV-1a of b.
+func segHash(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
 }
 
 // isShortNumbered reports whether a script name is one or two letters and a
