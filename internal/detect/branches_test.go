@@ -2,6 +2,8 @@ package detect
 
 import (
 	"path/filepath"
+	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"testing"
@@ -19,13 +21,14 @@ func TestRequiredLiterals(t *testing.T) {
 		{`(?:^|[|&;])\s*whoami\b`, []string{"whoami"}},
 		{`\$\{jndi:`, []string{"${jndi:"}},
 		{`[<>]\(`, []string{"<(", ">("}},
-		{`[\s/"'<>;]on(?:load|error)\s*=`, []string{"onload", "onerror"}},
+		{`[^a-z]on(?:load|error)\s*=`, []string{"onload", "onerror"}},
 		{`/on(?:load|error)`, []string{"/onload", "/onerror"}},
 		{`a.*b`, []string{"a"}},
 		{`abc|def`, []string{"abc", "def"}},
 		{`abc|.*`, nil},
 		{`x?`, nil},
-		{`\d+`, nil},
+		{`\w+`, nil},
+		{`\d+`, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}},
 		{`(?:ab)+c`, []string{"abc"}},
 		{`(?i)select`, nil}, // s also folds to the long s, which is not ASCII
 		{`(?i)union`, []string{"union"}},
@@ -33,15 +36,19 @@ func TestRequiredLiterals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.pattern, func(t *testing.T) {
-			_, lits, err := splitPattern(tc.pattern)
+			specs, err := splitPattern(tc.pattern)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(lits) != 1 {
-				t.Fatalf("%d branches, want 1", len(lits))
+			if len(specs) != 1 {
+				t.Fatalf("%d branches, want 1", len(specs))
 			}
-			if !slices.Equal(lits[0], tc.want) {
-				t.Errorf("literals %q, want %q", lits[0], tc.want)
+			var got []string // the most selective clause
+			if len(specs[0].clauses) > 0 {
+				got = specs[0].clauses[0]
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("literals %q (clauses %q), want %q", got, specs[0].clauses, tc.want)
 			}
 		})
 	}
@@ -53,9 +60,18 @@ func TestSplitPatternBranches(t *testing.T) {
 	words := []string{"whoami", "ifconfig", "netstat", "systeminfo", "tasklist", "phpinfo", "ipconfig", "hostname",
 		"uname", "traceroute", "nslookup", "certutil", "bitsadmin", "powershell", "regsvr32", "rundll32"}
 	pattern := `^[^=]*=\s*(?:` + strings.Join(words, "|") + `)(?:\s+-[a-z]+)*\s*$`
-	pats, lits, err := splitPattern(pattern)
+	specs, err := splitPattern(pattern)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var pats []string
+	var lits [][]string
+	for _, sp := range specs {
+		var first []string
+		if len(sp.clauses) > 0 {
+			first = sp.clauses[0]
+		}
+		pats, lits = append(pats, sp.pattern), append(lits, first)
 	}
 	if len(pats) < len(words)/2 {
 		t.Fatalf("%d branches %q, want about %d", len(pats), pats, len(words))
@@ -127,7 +143,7 @@ func TestBranchSplitMatchesWholePattern(t *testing.T) {
 				if r.re == nil || r.fields&(1<<f) == 0 || (!rw.all && s.cand[i>>6]&(1<<(i&63)) == 0) {
 					continue
 				}
-				want := v.matchView(r.re, f, r.view)
+				want := v.matchView(&ruleBranch{re: r.re}, f, r.view)
 				if got := s.fires(i, v, f); got != want {
 					mismatches++
 					if mismatches <= 10 {
@@ -139,5 +155,57 @@ func TestBranchSplitMatchesWholePattern(t *testing.T) {
 	}
 	if mismatches > 0 {
 		t.Errorf("%d mismatches", mismatches)
+	}
+}
+
+func TestStartBytes(t *testing.T) {
+	cases := []struct {
+		pattern string
+		want    string // the start set; "" when there is none
+	}{
+		{`[;|&]\s*id`, "&;|"},
+		{`(?:[;|&]|\$\()\s*id`, "$&;|"},
+		{`<script`, "<"},
+		{`\bsleep\(`, ""},   // an assertion first
+		{`sleep\(`, ""},     // letters are too common
+		{`;?id`, ""},        // optional first byte
+		{`(?:;|a)b`, ""},    // one alternative starts with a letter
+		{`\{\{|\$\{`, "${"}, // alternation
+	}
+	for _, tc := range cases {
+		t.Run(tc.pattern, func(t *testing.T) {
+			re, err := syntax.Parse(tc.pattern, syntax.Perl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var set [4]uint64
+			got := ""
+			if startBytes(re.Simplify(), &set) {
+				for c := range 256 {
+					if set[c>>6]&(1<<(c&63)) != 0 {
+						got += string(rune(c))
+					}
+				}
+			}
+			if got != tc.want {
+				t.Errorf("start set %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRuleBranchMatch: trying the anchored pattern at each start byte gives
+// the verdict of the pattern, with none, few and many start bytes.
+func TestRuleBranchMatch(t *testing.T) {
+	pattern := `[;|&]\s*(?:id|whoami)\b`
+	rbs, _ := compileBranches(regexp.MustCompile(pattern))
+	if len(rbs) != 1 || rbs[0].anchored == nil {
+		t.Fatalf("branches %+v, want one with a start set", rbs)
+	}
+	re := regexp.MustCompile(pattern)
+	for _, in := range []string{"", "id", "a;id", "a; whoami", "a;b;c;d;id", "a;b;c;d", "a&idx", ";;;; ;id", "x|whoami"} {
+		if got, want := rbs[0].match([]byte(in)), re.MatchString(in); got != want {
+			t.Errorf("match(%q) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -63,7 +63,9 @@ type Content struct {
 // NewContent compiles cfg into a Content. It returns the same errors as
 // cfg.Validate.
 func NewContent(cfg ContentConfig) (*Content, error) {
-	if err := cfg.Validate(); err != nil {
+	// cfg.Validate, compiling the rules only once.
+	rs, sigErr := cfg.Signature.compile()
+	if err := errors.Join(sigErr, cfg.UserAgent.Validate(), cfg.Probe.Validate()); err != nil {
 		return nil, err
 	}
 	c := &Content{}
@@ -78,7 +80,7 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 		if c.ua != nil {
 			uaLits = c.ua.lits
 		}
-		if c.sig, err = newSignature(cfg.Signature, uaLits); err != nil {
+		if c.sig, err = newSignature(cfg.Signature, rs, uaLits); err != nil {
 			return nil, err
 		}
 		if c.ua != nil {

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"bytes"
-	"regexp"
 	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/internal/parse"
@@ -979,10 +978,10 @@ func (v *requestViews) cmdline(f int) []byte {
 	return c
 }
 
-// matchView reports whether re matches view (text or command line) of field
-// f; for the query, whether it matches any parameter on its own, so that ^
-// and $ anchor "key=value".
-func (v *requestViews) matchView(re *regexp.Regexp, f int, view ruleView) bool {
+// matchView reports whether rule branch rb matches view (text or command
+// line) of field f; for the query, whether it matches any parameter on its
+// own, so that ^ and $ anchor "key=value".
+func (v *requestViews) matchView(rb *ruleBranch, f int, view ruleView) bool {
 	var b []byte
 	var spans []span
 	if view == viewCmdline {
@@ -991,10 +990,10 @@ func (v *requestViews) matchView(re *regexp.Regexp, f int, view ruleView) bool {
 		b, spans = v.text(f), v.tspans
 	}
 	if f != fiQuery {
-		return re.Match(b)
+		return rb.match(b)
 	}
 	for _, s := range spans {
-		if re.Match(b[s.lo:s.hi]) {
+		if rb.match(b[s.lo:s.hi]) {
 			return true
 		}
 	}

@@ -45,14 +45,20 @@ func DefaultSignatureConfig() SignatureConfig {
 // Validate reports every problem in c (messages start with "signature.").
 // It compiles the rules, reading RulesFile if set.
 func (c SignatureConfig) Validate() error {
+	_, err := c.compile()
+	return err
+}
+
+// compile validates c and returns its rule set (nil when the detector is
+// off).
+func (c SignatureConfig) compile() (*ruleSet, error) {
 	if err := validMode("signature.mode", c.Mode); err != nil {
-		return err
+		return nil, err
 	}
 	if c.Mode == ModeOff {
-		return nil
+		return nil, nil
 	}
-	_, err := compileRuleSet(c)
-	return err
+	return compileRuleSet(c)
 }
 
 // Prefilter features of a byte (see litIndex.scan). The raw scan uses
@@ -112,14 +118,11 @@ type signature struct {
 	bscanned uint32
 }
 
-// newSignature compiles cfg. uaLits are the User-Agent detector's literals
+// newSignature builds the detector of the rule set rs of cfg. uaLits are the User-Agent detector's literals
 // (nil without it): they join the User-Agent field's index, so one scan of
 // the agent serves both detectors (see requestViews.shareUAScan).
-func newSignature(cfg SignatureConfig, uaLits []string) (*signature, error) {
-	rs, err := compileRuleSet(cfg)
-	if err != nil {
-		return nil, err
-	}
+func newSignature(cfg SignatureConfig, rs *ruleSet, uaLits []string) (*signature, error) {
+	var err error
 	if len(rs.rules) > 1<<16 {
 		return nil, errors.New("signature: too many rules")
 	}
@@ -210,16 +213,19 @@ func newSignature(cfg SignatureConfig, uaLits []string) (*signature, error) {
 			continue
 		}
 		res, lits := compileBranches(r.re)
-		for k, re := range res {
-			b := ruleBranch{re: re}
-			for _, l := range lits[k] {
-				id, ok := blitID[l]
-				if !ok {
-					id = uint32(len(blits))
-					blitID[l] = id
-					blits = append(blits, l)
+		for k, b := range res {
+			for _, clause := range lits[k] {
+				var ids []uint32
+				for _, l := range clause {
+					id, ok := blitID[l]
+					if !ok {
+						id = uint32(len(blits))
+						blitID[l] = id
+						blits = append(blits, l)
+					}
+					ids = append(ids, id)
 				}
-				b.lits = append(b.lits, id)
+				b.lits = append(b.lits, ids)
 			}
 			s.branches[i] = append(s.branches[i], b)
 		}
@@ -367,14 +373,25 @@ func (s *signature) fires(i int, v *requestViews, f int) bool {
 	}
 	for k := range s.branches[i] {
 		b := &s.branches[i][k]
-		if len(b.lits) > 0 && !s.anyBranchLit(v, f, r.view, b.lits) {
+		if !s.admitted(v, f, r.view, b.lits) {
 			continue
 		}
-		if v.matchView(b.re, f, r.view) {
+		if v.matchView(b, f, r.view) {
 			return true
 		}
 	}
 	return false
+}
+
+// admitted reports whether each clause has a literal in the view of field
+// f (see ruleBranch.lits).
+func (s *signature) admitted(v *requestViews, f int, view ruleView, clauses [][]uint32) bool {
+	for _, ids := range clauses {
+		if !s.anyBranchLit(v, f, view, ids) {
+			return false
+		}
+	}
+	return true
 }
 
 // anyBranchLit reports whether one of the branch literals ids occurs in
