@@ -115,6 +115,7 @@ type signature struct {
 	// bhits[f*2+view] are the branch literals in that view of field f, valid
 	// when bit f*2+view of bscanned is set (cleared per request).
 	bhits    [numFields * 2][]uint64
+	bbytes   [numFields * 2][4]uint64 // the bytes each scanned view holds
 	bscanned uint32
 }
 
@@ -215,17 +216,21 @@ func newSignature(cfg SignatureConfig, rs *ruleSet, uaLits []string) (*signature
 		res, lits := compileBranches(r.re)
 		for k, b := range res {
 			for _, clause := range lits[k] {
-				var ids []uint32
+				var c litClause
 				for _, l := range clause {
+					if len(l) == 1 {
+						c.bytes[l[0]>>6] |= 1 << (l[0] & 63)
+						continue
+					}
 					id, ok := blitID[l]
 					if !ok {
 						id = uint32(len(blits))
 						blitID[l] = id
 						blits = append(blits, l)
 					}
-					ids = append(ids, id)
+					c.ids = append(c.ids, id)
 				}
-				b.lits = append(b.lits, ids)
+				b.lits = append(b.lits, c)
 			}
 			s.branches[i] = append(s.branches[i], b)
 		}
@@ -385,21 +390,15 @@ func (s *signature) fires(i int, v *requestViews, f int) bool {
 
 // admitted reports whether each clause has a literal in the view of field
 // f (see ruleBranch.lits).
-func (s *signature) admitted(v *requestViews, f int, view ruleView, clauses [][]uint32) bool {
-	for _, ids := range clauses {
-		if !s.anyBranchLit(v, f, view, ids) {
-			return false
-		}
+func (s *signature) admitted(v *requestViews, f int, view ruleView, clauses []litClause) bool {
+	if len(clauses) == 0 {
+		return true
 	}
-	return true
-}
-
-// anyBranchLit reports whether one of the branch literals ids occurs in
-// the view of field f, scanning the view the first time it is asked.
-func (s *signature) anyBranchLit(v *requestViews, f int, view ruleView, ids []uint32) bool {
 	k := f*2 + int(view)
 	hits := s.bhits[k]
 	if s.bscanned&(1<<k) == 0 {
+		// First use of this view in this request: scan it for the
+		// branch literals and note which bytes it holds.
 		s.bscanned |= 1 << k
 		clear(hits)
 		b := v.text(f)
@@ -407,13 +406,44 @@ func (s *signature) anyBranchLit(v *requestViews, f int, view ruleView, ids []ui
 			b = v.cmdline(f)
 		}
 		s.blits.scan(b, &s.featText, hits)
+		s.bbytes[k] = byteSet(b)
 	}
-	for _, id := range ids {
+	for i := range clauses {
+		if !clauses[i].in(hits, &s.bbytes[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// litClause is a set of literals one of which a match contains: one-byte
+// literals as a set of bytes, the others as ids in signature.blits.
+type litClause struct {
+	bytes [4]uint64
+	ids   []uint32
+}
+
+// in reports whether one of c's literals is among the blits hits or the
+// bytes present.
+func (c *litClause) in(hits []uint64, present *[4]uint64) bool {
+	if c.bytes[0]&present[0]|c.bytes[1]&present[1]|c.bytes[2]&present[2]|c.bytes[3]&present[3] != 0 {
+		return true
+	}
+	for _, id := range c.ids {
 		if hits[id>>6]&(1<<(id&63)) != 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// byteSet returns the set of bytes of b, a bit per byte value.
+func byteSet(b []byte) [4]uint64 {
+	var set [4]uint64
+	for _, c := range b {
+		set[c>>6] |= 1 << (c & 63)
+	}
+	return set
 }
 
 // bytesString views b as a string without copying. The string must not
