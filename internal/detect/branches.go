@@ -50,9 +50,10 @@ func compileBranches(re *regexp.Regexp) ([]ruleBranch, [][][]string) {
 // ruleBranch is one branch of a rule's pattern.
 type ruleBranch struct {
 	re *regexp.Regexp
-	// lits are clauses: every match of re contains a literal of each;
-	// none when nothing is known (it always runs).
-	lits []litClause
+	// lits are ids of clauses (sets of literals, see
+	// signature.clauseBytes): every match of re contains a literal of
+	// each; none when nothing is known (it always runs).
+	lits []uint32
 	// When every match of re starts with a byte of the set start (a bit
 	// per byte), anchored is re anchored at the start of its input, and
 	// re matches b exactly when anchored matches b[i:] for some i with

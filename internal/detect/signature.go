@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/bits"
+	"strings"
 	"unsafe"
 
 	"github.com/corazawaf/libinjection-go"
@@ -102,21 +103,26 @@ type signature struct {
 	featRaw  [numFields][256]uint16 // features for the raw scan, per field
 	featText [256]uint16            // features for the text scan
 
-	// blits indexes the branch literals of every rule (see ruleBranch);
-	// branches[i] are rule i's branches with literal ids in blits.
-	blits    *litIndex
-	branches [][]ruleBranch
+	// branches[i] are rule i's branches; their literals are clauses (see
+	// ruleBranch.lits). byteClauses[c] lists the clauses with the one-byte
+	// literal c; blits indexes the longer literals, and blitClauses[id]
+	// lists the clauses literal id belongs to.
+	branches    [][]ruleBranch
+	byteClauses [256][]uint32
+	blits       *litIndex
+	blitClauses [][]uint32
 
 	// Scratch, reused per request.
 	hits, hitsCmd []uint64
 	cand          []uint64 // candidate rules of the current field
 	matched       []uint64 // rules already reported for this request
 	order         []uint16 // rule index of each match appended by this request
-	// bhits[f*2+view] are the branch literals in that view of field f, valid
-	// when bit f*2+view of bscanned is set (cleared per request).
-	bhits    [numFields * 2][]uint64
-	bbytes   [numFields * 2][4]uint64 // the bytes each scanned view holds
-	bscanned uint32
+	// satisfied[f*2+view] has the bit of every clause with a literal in
+	// that view of field f, valid when bit f*2+view of bscanned is set
+	// (cleared per request); bhits is scratch for the scan.
+	satisfied [numFields * 2][]uint64
+	bhits     []uint64
+	bscanned  uint32
 }
 
 // newSignature builds the detector of the rule set rs of cfg. uaLits are the User-Agent detector's literals
@@ -207,6 +213,7 @@ func newSignature(cfg SignatureConfig, rs *ruleSet, uaLits []string) (*signature
 		s.featText[c] |= featShell
 	}
 	blitID := map[string]uint32{}
+	clauseID := map[string]uint32{}
 	var blits []string
 	s.branches = make([][]ruleBranch, len(s.rules))
 	for i, r := range s.rules {
@@ -216,33 +223,41 @@ func newSignature(cfg SignatureConfig, rs *ruleSet, uaLits []string) (*signature
 		res, lits := compileBranches(r.re)
 		for k, b := range res {
 			for _, clause := range lits[k] {
-				var c litClause
-				for _, l := range clause {
-					if len(l) == 1 {
-						c.bytes[l[0]>>6] |= 1 << (l[0] & 63)
-						continue
+				key := strings.Join(clause, "\x00")
+				cid, ok := clauseID[key]
+				if !ok {
+					cid = uint32(len(clauseID))
+					clauseID[key] = cid
+					for _, l := range clause {
+						if len(l) == 1 {
+							s.byteClauses[l[0]] = append(s.byteClauses[l[0]], cid)
+							continue
+						}
+						id, ok := blitID[l]
+						if !ok {
+							id = uint32(len(blits))
+							blitID[l] = id
+							blits = append(blits, l)
+							s.blitClauses = append(s.blitClauses, nil)
+						}
+						s.blitClauses[id] = append(s.blitClauses[id], cid)
 					}
-					id, ok := blitID[l]
-					if !ok {
-						id = uint32(len(blits))
-						blitID[l] = id
-						blits = append(blits, l)
-					}
-					c.ids = append(c.ids, id)
 				}
-				b.lits = append(b.lits, c)
+				b.lits = append(b.lits, cid)
 			}
 			s.branches[i] = append(s.branches[i], b)
 		}
 	}
 	if len(blits) == 0 {
 		blits = []string{"\x00"}
+		s.blitClauses = append(s.blitClauses, nil)
 	}
 	if s.blits, err = newLitIndex(blits); err != nil {
 		return nil, err
 	}
-	for i := range s.bhits {
-		s.bhits[i] = make([]uint64, s.blits.words())
+	s.bhits = make([]uint64, s.blits.words())
+	for i := range s.satisfied {
+		s.satisfied[i] = make([]uint64, (len(clauseID)+63)/64)
 	}
 	s.hits = make([]uint64, words)
 	s.hitsCmd = make([]uint64, words)
@@ -390,51 +405,54 @@ func (s *signature) fires(i int, v *requestViews, f int) bool {
 
 // admitted reports whether each clause has a literal in the view of field
 // f (see ruleBranch.lits).
-func (s *signature) admitted(v *requestViews, f int, view ruleView, clauses []litClause) bool {
+func (s *signature) admitted(v *requestViews, f int, view ruleView, clauses []uint32) bool {
 	if len(clauses) == 0 {
 		return true
 	}
 	k := f*2 + int(view)
-	hits := s.bhits[k]
+	sat := s.satisfied[k]
 	if s.bscanned&(1<<k) == 0 {
-		// First use of this view in this request: scan it for the
-		// branch literals and note which bytes it holds.
+		// First use of this view in this request: find the clauses it
+		// satisfies.
 		s.bscanned |= 1 << k
-		clear(hits)
 		b := v.text(f)
 		if view == viewCmdline {
 			b = v.cmdline(f)
 		}
-		s.blits.scan(b, &s.featText, hits)
-		s.bbytes[k] = byteSet(b)
+		s.satisfy(b, sat)
 	}
-	for i := range clauses {
-		if !clauses[i].in(hits, &s.bbytes[k]) {
+	for _, c := range clauses {
+		if sat[c>>6]&(1<<(c&63)) == 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// litClause is a set of literals one of which a match contains: one-byte
-// literals as a set of bytes, the others as ids in signature.blits.
-type litClause struct {
-	bytes [4]uint64
-	ids   []uint32
-}
-
-// in reports whether one of c's literals is among the blits hits or the
-// bytes present.
-func (c *litClause) in(hits []uint64, present *[4]uint64) bool {
-	if c.bytes[0]&present[0]|c.bytes[1]&present[1]|c.bytes[2]&present[2]|c.bytes[3]&present[3] != 0 {
-		return true
-	}
-	for _, id := range c.ids {
-		if hits[id>>6]&(1<<(id&63)) != 0 {
-			return true
+// satisfy sets in sat the bit of every clause with a literal in b.
+func (s *signature) satisfy(b []byte, sat []uint64) {
+	clear(sat)
+	present := byteSet(b)
+	for w, word := range present {
+		for word != 0 {
+			c := w<<6 + bits.TrailingZeros64(word)
+			word &= word - 1
+			for _, cl := range s.byteClauses[c] {
+				sat[cl>>6] |= 1 << (cl & 63)
+			}
 		}
 	}
-	return false
+	clear(s.bhits)
+	s.blits.scan(b, &s.featText, s.bhits)
+	for w, word := range s.bhits {
+		for word != 0 {
+			id := w<<6 + bits.TrailingZeros64(word)
+			word &= word - 1
+			for _, c := range s.blitClauses[id] {
+				sat[c>>6] |= 1 << (c & 63)
+			}
+		}
+	}
 }
 
 // byteSet returns the set of bytes of b, a bit per byte value.
