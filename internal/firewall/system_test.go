@@ -143,15 +143,35 @@ func filterState(t *testing.T) string {
 // probe reports whether a TCP connection from namespace ns to addr works.
 func probe(t *testing.T, ns, addr string, expectOK bool) bool {
 	t.Helper()
-	timeout := blockedTimeout
-	if expectOK {
-		timeout = allowedTimeout
+	n := &netns.NS{Name: ns}
+	if !expectOK {
+		err := n.Dial(context.Background(), addr, blockedTimeout)
+		if err != nil && !errors.Is(err, netns.ErrHelper) {
+			t.Fatalf("probe %s from %s: %v", addr, ns, err)
+		}
+		return err == nil
 	}
-	err := (&netns.NS{Name: ns}).Dial(context.Background(), addr, timeout)
-	if err != nil && !errors.Is(err, netns.ErrHelper) {
-		t.Fatalf("probe %s from %s: %v", addr, ns, err)
+	// An allowed connect may fail fast right after a ban is lifted: while
+	// the ban dropped the client's IPv6 neighbour solicitations, its
+	// neighbour entry for the server can still be resolving and turn FAILED
+	// (EHOSTUNREACH) a moment later. So it is retried until allowedTimeout;
+	// a ban still in place fails every attempt.
+	deadline := time.Now().Add(allowedTimeout)
+	for {
+		left := time.Until(deadline)
+		err := n.Dial(context.Background(), addr, left)
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, netns.ErrHelper) {
+			t.Fatalf("probe %s from %s: %v", addr, ns, err)
+		}
+		if time.Until(deadline) < 300*time.Millisecond {
+			t.Logf("probe %s from %s: %v", addr, ns, err)
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	return err == nil
 }
 
 // expectReach checks every client/family pair: attacker reaches the server
