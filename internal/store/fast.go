@@ -38,163 +38,143 @@ type scanner struct {
 }
 
 func (s *scanner) envelope(env *envelope) bool {
-	if !s.open() {
-		return false
-	}
-	for more := !s.close(); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
+	return s.object(func(k []byte) bool {
 		switch string(k) {
 		case "v":
-			ok = s.int(&env.V)
+			return s.int(&env.V)
 		case "record":
 			if env.Record == nil {
 				env.Record = &s.scratch.rec
 			}
-			ok = s.record(env.Record)
+			return s.record(env.Record)
 		default:
 			return false
 		}
-		if more, ok = s.next(ok); !ok {
-			return false
-		}
-	}
-	return true
+	})
 }
 
 func (s *scanner) record(r *recordV1) bool {
-	if !s.open() {
-		return false
-	}
-	for more := !s.close(); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
+	return s.object(func(k []byte) bool {
 		switch string(k) {
 		case "prefix":
-			ok = s.text(r.Prefix.UnmarshalText)
+			return s.text(r.Prefix.UnmarshalText)
 		case "offenses":
-			ok = s.int(&r.Offenses)
+			return s.int(&r.Offenses)
 		case "last_offense":
-			ok = s.time(r.LastOffense.UnmarshalJSON)
+			return s.time(r.LastOffense.UnmarshalJSON)
 		case "ban":
 			if r.Ban == nil {
 				r.Ban = &s.scratch.ban
 			}
-			ok = s.ban(r.Ban)
+			return s.ban(r.Ban)
 		default:
 			return false
 		}
-		if more, ok = s.next(ok); !ok {
-			return false
-		}
-	}
-	return true
+	})
 }
 
 func (s *scanner) ban(b *banV1) bool {
-	if !s.open() {
-		return false
-	}
-	for more := !s.close(); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
+	return s.object(func(k []byte) bool {
 		switch string(k) {
 		case "prefix":
-			ok = s.text(b.Prefix.UnmarshalText)
+			return s.text(b.Prefix.UnmarshalText)
 		case "since":
-			ok = s.time(b.Since.UnmarshalJSON)
+			return s.time(b.Since.UnmarshalJSON)
 		case "until":
-			ok = s.time(b.Until.UnmarshalJSON)
+			return s.time(b.Until.UnmarshalJSON)
 		case "offense":
-			ok = s.int(&b.Offense)
+			return s.int(&b.Offense)
 		case "detector":
-			ok = s.str(&b.Detector)
+			return s.str(&b.Detector)
 		case "rule":
-			ok = s.str(&b.Rule)
+			return s.str(&b.Rule)
 		case "class":
-			ok = s.str((*string)(&b.Class))
+			return s.str((*string)(&b.Class))
 		case "reason":
-			ok = s.str(&b.Reason)
+			return s.str(&b.Reason)
 		case "manual":
-			ok = s.bool(&b.Manual)
+			return s.bool(&b.Manual)
 		case "shadow":
-			ok = s.bool(&b.Shadow)
+			return s.bool(&b.Shadow)
 		case "evidence":
-			ok = s.evidence(&b.Evidence)
+			return s.evidence(&b.Evidence)
 		case "request":
 			if b.Request == nil {
 				b.Request = &s.scratch.req
 			}
-			ok = s.request(b.Request)
+			return s.request(b.Request)
 		default:
 			return false
 		}
-		if more, ok = s.next(ok); !ok {
-			return false
-		}
-	}
-	return true
+	})
 }
 
 func (s *scanner) evidence(e *evidenceV1) bool {
-	if !s.open() {
-		return false
-	}
-	for more := !s.close(); more; {
-		k, ok := s.key()
-		if !ok {
-			return false
-		}
+	return s.object(func(k []byte) bool {
 		switch string(k) {
 		case "value":
-			ok = s.float(&e.Value)
+			return s.float(&e.Value)
 		case "threshold":
-			ok = s.float(&e.Threshold)
+			return s.float(&e.Threshold)
 		case "baseline_mean":
-			ok = s.float(&e.Mean)
+			return s.float(&e.Mean)
 		case "baseline_stddev":
-			ok = s.float(&e.Stddev)
+			return s.float(&e.Stddev)
 		case "zscore":
-			ok = s.float(&e.ZScore)
+			return s.float(&e.ZScore)
 		case "baseline_source":
-			ok = s.str(&e.BaselineSource)
+			return s.str(&e.BaselineSource)
 		case "window_requests":
-			ok = s.int(&e.Requests)
+			return s.int(&e.Requests)
 		case "window_errors":
-			ok = s.int(&e.Errors)
+			return s.int(&e.Errors)
 		case "error_ratio":
-			ok = s.float(&e.ErrorRatio)
+			return s.float(&e.ErrorRatio)
 		case "baseline_error_rate":
-			ok = s.float(&e.BaselineErrorRate)
+			return s.float(&e.BaselineErrorRate)
 		case "window":
-			ok = s.text(e.Window.UnmarshalText)
+			return s.text(e.Window.UnmarshalText)
 		case "tightened":
-			ok = s.bool(&e.Tightened)
+			return s.bool(&e.Tightened)
 		case "learning":
-			ok = s.bool(&e.Learning)
+			return s.bool(&e.Learning)
 		case "score":
-			ok = s.int(&e.Score)
+			return s.int(&e.Score)
 		case "distinct":
-			ok = s.int(&e.Distinct)
+			return s.int(&e.Distinct)
 		case "alert_duration":
-			ok = s.text(e.AlertDuration.UnmarshalText)
+			return s.text(e.AlertDuration.UnmarshalText)
 		default:
 			return false
 		}
-		if more, ok = s.next(ok); !ok {
-			return false
-		}
-	}
-	return true
+	})
 }
 
 func (s *scanner) request(q *requestV1) bool {
+	return s.object(func(k []byte) bool {
+		switch string(k) {
+		case "method":
+			return s.str(&q.Method)
+		case "host":
+			return s.str(&q.Host)
+		case "path":
+			return s.str(&q.Path)
+		case "query":
+			return s.str(&q.Query)
+		case "status":
+			return s.int(&q.Status)
+		case "user_agent":
+			return s.str(&q.UserAgent)
+		default:
+			return false
+		}
+	})
+}
+
+// object reads an object whose members are handled by member, called with
+// each key and the scanner at its value; member returns false for an
+// unknown key or a bad value.
+func (s *scanner) object(member func(k []byte) bool) bool {
 	if !s.open() {
 		return false
 	}
@@ -203,23 +183,7 @@ func (s *scanner) request(q *requestV1) bool {
 		if !ok {
 			return false
 		}
-		switch string(k) {
-		case "method":
-			ok = s.str(&q.Method)
-		case "host":
-			ok = s.str(&q.Host)
-		case "path":
-			ok = s.str(&q.Path)
-		case "query":
-			ok = s.str(&q.Query)
-		case "status":
-			ok = s.int(&q.Status)
-		case "user_agent":
-			ok = s.str(&q.UserAgent)
-		default:
-			return false
-		}
-		if more, ok = s.next(ok); !ok {
+		if more, ok = s.next(member(k)); !ok {
 			return false
 		}
 	}
