@@ -263,22 +263,39 @@ func alternatives(re *syntax.Regexp) ([]*syntax.Regexp, func([]*syntax.Regexp) *
 	case syntax.OpAlternate:
 		return re.Sub, group
 	case syntax.OpConcat:
+		// Concatenations nested in this one (left by distributing over an
+		// alternation) are flattened, so that their alternations are seen.
+		subs := flattenConcat(re.Sub, nil)
 		best := -1
-		for i, sub := range re.Sub {
-			if alt := unwrapCapture(sub); alt.Op == syntax.OpAlternate && (best < 0 || len(alt.Sub) > len(unwrapCapture(re.Sub[best]).Sub)) {
+		for i, sub := range subs {
+			if alt := unwrapCapture(sub); alt.Op == syntax.OpAlternate && (best < 0 || len(alt.Sub) > len(unwrapCapture(subs[best]).Sub)) {
 				best = i
 			}
 		}
 		if best < 0 {
 			return nil, nil
 		}
-		return unwrapCapture(re.Sub[best]).Sub, func(subs []*syntax.Regexp) *syntax.Regexp {
-			sub := slices.Clone(re.Sub)
-			sub[best] = group(subs)
+		return unwrapCapture(subs[best]).Sub, func(alts []*syntax.Regexp) *syntax.Regexp {
+			sub := slices.Clone(subs)
+			sub[best] = group(alts)
 			return &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: sub}
 		}
 	}
 	return nil, nil
+}
+
+// flattenConcat appends to dst the operands of a concatenation of subs,
+// with the operands of nested concatenations (captures unwrapped) in place
+// of them.
+func flattenConcat(subs, dst []*syntax.Regexp) []*syntax.Regexp {
+	for _, sub := range subs {
+		if c := unwrapCapture(sub); c.Op == syntax.OpConcat {
+			dst = flattenConcat(c.Sub, dst)
+			continue
+		}
+		dst = append(dst, sub)
+	}
+	return dst
 }
 
 // writeSyntax returns a pattern equivalent to re. (syntax.Regexp.String

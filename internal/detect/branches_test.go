@@ -95,6 +95,25 @@ func TestSplitPatternBranches(t *testing.T) {
 	}
 }
 
+// TestBranchesFitTheBacktracker: every branch of the built-in rules is small
+// enough for Go's backtracker; a larger one would run on the NFA, several
+// times slower. (An alternation inside a concatenation that distributing
+// had nested in another once escaped the split.)
+func TestBranchesFitTheBacktracker(t *testing.T) {
+	s := mustContent(t, DefaultContentConfig()).sig
+	for i, bs := range s.branches {
+		for k, b := range bs {
+			re, err := syntax.Parse(b.re.String(), syntax.Perl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := progSize(re.Simplify()); n > maxBacktrackProg {
+				t.Errorf("rule %s branch %d: %d instructions, over %d", s.rules[i].id, k, n, maxBacktrackProg)
+			}
+		}
+	}
+}
+
 // TestBranchSplitMatchesWholePattern: for the built-in rules, running only
 // the branches whose literals occur gives the verdict of the whole pattern,
 // on the corpus (when present), the held-out set and simulated traffic.
