@@ -4,7 +4,7 @@
 // the systemd unit and the container files. Where the real tool is installed
 // (promtool, amtool, nginx, systemd-analyze, logrotate, docker compose) the
 // files are checked with it; otherwise the test skips with a message, and
-// for promtool and nginx fails under CI=true.
+// fails under CI=true (.ci/run installs them all).
 package contrib_test
 
 import (

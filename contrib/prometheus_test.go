@@ -80,8 +80,7 @@ func TestAlertRulesComplete(t *testing.T) {
 // TestAlertmanagerConfig validates the example with amtool and checks the
 // routing of a critical and a warning vigil alert.
 func TestAlertmanagerConfig(t *testing.T) {
-	// amtool is not installed by CI: skip there too when it is missing.
-	amtool := requireTool(t, "amtool", false, "apt-get install prometheus-alertmanager")
+	amtool := requireTool(t, "amtool", true, "apt-get install prometheus-alertmanager")
 	dir := repoPath(t, "contrib", "alertmanager")
 	out, err := runTool(t, dir, nil, amtool, "check-config", "alertmanager.yml")
 	if err != nil || !strings.Contains(out, "SUCCESS") {

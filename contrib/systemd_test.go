@@ -112,7 +112,7 @@ func TestSystemdUnitDirectives(t *testing.T) {
 // TestSystemdAnalyze runs systemd-analyze verify and security on the unit,
 // with the binary path pointed at a freshly built vigil.
 func TestSystemdAnalyze(t *testing.T) {
-	sa := requireTool(t, "systemd-analyze", false, "part of systemd")
+	sa := requireTool(t, "systemd-analyze", true, "apt-get install systemd")
 	bin := vigilBinary(t)
 	unit := strings.ReplaceAll(string(readRepoFile(t, "systemd", "vigil.service")), "/usr/local/bin/vigil", bin)
 	dir := t.TempDir()
@@ -151,8 +151,8 @@ func TestSystemdAnalyze(t *testing.T) {
 // scratch root: the vigil user appears and /run/xtables.lock is created as
 // root:vigil 0640.
 func TestSystemdUserAndLock(t *testing.T) {
-	sysusers := requireTool(t, "systemd-sysusers", false, "part of systemd")
-	tmpfiles := requireTool(t, "systemd-tmpfiles", false, "part of systemd")
+	sysusers := requireTool(t, "systemd-sysusers", true, "apt-get install systemd")
+	tmpfiles := requireTool(t, "systemd-tmpfiles", true, "apt-get install systemd")
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create files owned by another user")
 	}
