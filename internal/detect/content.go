@@ -58,6 +58,10 @@ type Content struct {
 
 	// Per-request scratch, reused.
 	norm requestViews
+
+	// clean remembers User-Agent and Referer values without matches
+	// (indexed by field; nil for the other fields).
+	clean [numFields]*cleanCache
 }
 
 // NewContent compiles cfg into a Content. It returns the same errors as
@@ -93,6 +97,8 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 		}
 	}
 	c.norm.init()
+	c.clean[fiUserAgent] = newCleanCache()
+	c.clean[fiReferer] = newCleanCache()
 	return c, nil
 }
 
@@ -102,16 +108,49 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 func (c *Content) Inspect(ev *parse.Event, dst []Match) []Match {
 	v := &c.norm
 	v.reset(ev)
+	// User-Agents and Referers seen clean recently are skipped.
+	var hashes [numFields]uint64
+	for f, cc := range c.clean {
+		if cc != nil {
+			var known bool
+			if hashes[f], known = cc.lookup(v.raw(f)); known {
+				v.skip |= 1 << f
+			}
+		}
+	}
+	start := len(dst)
 	if c.sig != nil {
 		dst = c.sig.inspect(v, dst)
 	}
 	if c.probe != nil {
 		dst = c.probe.inspect(v, ev.Status, dst)
 	}
-	if c.ua != nil {
+	if c.ua != nil && v.skip&(1<<fiUserAgent) == 0 {
 		dst = c.ua.inspect(v, dst)
 	}
+	for f, cc := range c.clean {
+		if cc != nil && v.skip&(1<<f) == 0 && c.cleanAlone(f, dst[start:]) {
+			cc.add(v.raw(f), hashes[f])
+		}
+	}
 	return dst
+}
+
+// cleanAlone reports whether field f of the request just inspected, whose
+// matches are ms, has no match and would have none in any request: the
+// signature detector inspected it before any rule matched, so no rule was
+// passed over as already reported.
+func (c *Content) cleanAlone(f int, ms []Match) bool {
+	if c.sig != nil && c.sig.alone&(1<<f) == 0 {
+		return false
+	}
+	field := fieldOf(f)
+	for _, m := range ms {
+		if m.Field == field {
+			return false
+		}
+	}
+	return true
 }
 
 // ModeOf returns the mode that applies to m: the per-rule override from

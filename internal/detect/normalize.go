@@ -793,6 +793,7 @@ const (
 type requestViews struct {
 	raws [numFields][]byte
 	have uint32
+	skip fieldMask // fields known to be clean (see cleanCache): not inspected
 	d    decoder
 
 	decBuf  [numFields][]byte // decoded views (unused for the query: see qdec)
@@ -841,6 +842,7 @@ func (v *requestViews) init() {
 func (v *requestViews) reset(ev *parse.Event) {
 	v.raws = [numFields][]byte{fiQuery: ev.Query, fiPath: ev.Path, fiUserAgent: ev.UserAgent, fiReferer: ev.Referer}
 	v.have = 0
+	v.skip = 0
 	v.uaShared = false
 }
 

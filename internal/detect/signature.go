@@ -123,6 +123,11 @@ type signature struct {
 	satisfied [numFields * 2][]uint64
 	bhits     []uint64
 	bscanned  uint32
+
+	// alone has the bit of every field inspected in this request before
+	// any rule matched: its matches (or their absence) do not depend on
+	// the other fields (see Content.Inspect).
+	alone fieldMask
 }
 
 // newSignature builds the detector of the rule set rs of cfg. uaLits are the User-Agent detector's literals
@@ -291,10 +296,16 @@ func (s *signature) inspect(v *requestViews, dst []Match) []Match {
 	clear(s.matched)
 	s.order = s.order[:0]
 	s.bscanned = 0
+	s.alone = 0
 	for f := range numFields {
 		raw := v.raw(f)
-		if len(raw) == 0 {
+		if len(raw) == 0 || v.skip&(1<<f) != 0 {
 			continue
+		}
+		if len(dst) == start {
+			// No rule has matched yet, so none is skipped as already
+			// reported: this field's verdict is its own.
+			s.alone |= 1 << f
 		}
 		fp := &s.fields[f]
 		hits := s.hits[:fp.lits.words()]
