@@ -317,7 +317,7 @@ func (d *Daemon) reload() error {
 		return err
 	}
 	content := cfg.Detect.ContentConfig
-	if err := d.eng.Reload(cfg.Detect.Config, func() (detect.Inspector, error) { return detect.NewContent(content) },
+	if err := d.eng.Reload(cfg.Detect.Config, detect.ContentFactory(content),
 		contentModes(content), ident.NewResolver(cfg.Trusted())); err != nil {
 		d.m.reloadOK.Set(0)
 		return fmt.Errorf("detectors: %w", err)

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -107,5 +108,55 @@ func TestCleanCacheKeepsVerdicts(t *testing.T) {
 	}
 	if _, ok := cached.clean[fiUserAgent].lookup(ua); ok {
 		t.Error("a User-Agent with SQL injection is remembered as clean")
+	}
+}
+
+// TestContentClone: clones share the compiled rules and have their own
+// scratch. A Content and three clones inspect the same requests at once (the
+// race detector, under make test, watches the shared parts) and each gets
+// the matches of a separately compiled Content.
+func TestContentClone(t *testing.T) {
+	var evs []*parse.Event
+	for _, ev := range simulatedEvents(t, 2000) {
+		evs = append(evs, &ev)
+	}
+	for _, r := range readCorpusFile(t, filepath.Join("..", "..", "testdata", "detect", "heldout.tsv")) {
+		evs = append(evs, r.event())
+	}
+	ref := mustContent(t, DefaultContentConfig())
+	want := make([][]Match, len(evs))
+	for i, ev := range evs {
+		want[i] = ref.Inspect(ev, nil)
+	}
+	base := mustContent(t, DefaultContentConfig())
+	next := ContentFactory(DefaultContentConfig())
+	insps := []Inspector{base, base.Clone(), base.Clone()}
+	for range 2 {
+		in, err := next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		insps = append(insps, in)
+	}
+	if insps[3] == insps[4] {
+		t.Fatal("ContentFactory returned the same Content twice")
+	}
+	errs := make(chan string, len(insps))
+	for k, in := range insps {
+		go func() {
+			var got []Match
+			for i, ev := range evs {
+				if got = in.Inspect(ev, got[:0]); !slices.Equal(got, want[i]) {
+					errs <- fmt.Sprintf("inspector %d, %s?%s: got %v, want %v", k, ev.Path, ev.Query, got, want[i])
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range insps {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
+		}
 	}
 }

@@ -102,6 +102,44 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 	return c, nil
 }
 
+// Clone returns a new Content for the same configuration that shares c's
+// compiled, read-only parts (rules, prefilters, tables) and has scratch
+// buffers and caches of its own: one per engine shard without compiling the
+// rules again. c and its clones may be used concurrently, each by one
+// goroutine.
+func (c *Content) Clone() *Content {
+	n := &Content{probe: c.probe} // the probe detector has no scratch
+	if c.sig != nil {
+		n.sig = c.sig.clone()
+	}
+	if c.ua != nil {
+		n.ua = c.ua.clone()
+	}
+	n.norm.init()
+	n.clean[fiUserAgent] = newCleanCache()
+	n.clean[fiReferer] = newCleanCache()
+	return n
+}
+
+// ContentFactory returns a function that returns a new Content for cfg at
+// each call, for the shards of an engine: the first call compiles cfg
+// (returning its errors), later calls clone the first Content. The function
+// is not safe for concurrent use.
+func ContentFactory(cfg ContentConfig) func() (Inspector, error) {
+	var first *Content
+	return func() (Inspector, error) {
+		if first != nil {
+			return first.Clone(), nil
+		}
+		c, err := NewContent(cfg)
+		if err != nil {
+			return nil, err
+		}
+		first = c
+		return c, nil
+	}
+}
+
 // Inspect appends every content match for ev to dst and returns it. Within
 // each detector the most specific match comes first. ev is only read; its
 // byte slices are not retained.

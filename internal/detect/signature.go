@@ -260,17 +260,33 @@ func newSignature(cfg SignatureConfig, rs *ruleSet, uaLits []string) (*signature
 	if s.blits, err = newLitIndex(blits); err != nil {
 		return nil, err
 	}
-	s.bhits = make([]uint64, s.blits.words())
-	for i := range s.satisfied {
-		s.satisfied[i] = make([]uint64, (len(clauseID)+63)/64)
-	}
 	s.hits = make([]uint64, words)
-	s.hitsCmd = make([]uint64, words)
+	s.newScratch(len(clauseID))
+	return s, nil
+}
+
+// newScratch allocates the per-request scratch for a detector with the
+// given number of branch clauses; s.hits must be sized already.
+func (s *signature) newScratch(clauses int) {
+	s.hits = make([]uint64, len(s.hits))
+	s.hitsCmd = make([]uint64, len(s.hits))
 	rw := (len(s.rules) + 63) / 64
 	s.cand = make([]uint64, rw)
 	s.matched = make([]uint64, rw)
 	s.order = make([]uint16, 0, 16)
-	return s, nil
+	s.bhits = make([]uint64, s.blits.words())
+	for i := range s.satisfied {
+		s.satisfied[i] = make([]uint64, (clauses+63)/64)
+	}
+	s.bscanned, s.alone = 0, 0
+}
+
+// clone returns a detector sharing s's compiled parts (read-only after
+// newSignature) with scratch of its own.
+func (s *signature) clone() *signature {
+	n := *s
+	n.newScratch(len(s.satisfied[0]) * 64)
+	return &n
 }
 
 // appendUnique appends v to s unless it is already the last element.

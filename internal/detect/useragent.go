@@ -273,6 +273,13 @@ func (u *userAgent) inspect(v *requestViews, dst []Match) []Match {
 	return dst
 }
 
+// clone returns a detector sharing u's tables with scratch of its own.
+func (u *userAgent) clone() *userAgent {
+	n := *u
+	n.hits = make([]uint64, len(u.hits))
+	return &n
+}
+
 func (u *userAgent) appendMatch(dst []Match, rule string, class Class, sev Severity) []Match {
 	return append(dst, Match{Detector: DetectorUserAgent, Rule: rule, Class: class, Severity: sev, Field: FieldUserAgent})
 }

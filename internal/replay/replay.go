@@ -171,7 +171,7 @@ func EngineOptions(cfg *config.Config, o engine.Options) engine.Options {
 	o.Parse = cfg.Source.Config
 	o.Detect = cfg.Detect.Config
 	content := cfg.Detect.ContentConfig
-	o.Content = func() (detect.Inspector, error) { return detect.NewContent(content) }
+	o.Content = detect.ContentFactory(content)
 	o.ContentModes = map[string]detect.Mode{"signature": content.Signature.Mode,
 		"useragent": content.UserAgent.Mode, "probe": content.Probe.Mode}
 	o.Resolver = ident.NewResolver(cfg.Trusted())
