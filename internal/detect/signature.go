@@ -260,16 +260,15 @@ func newSignature(cfg SignatureConfig, rs *ruleSet, uaLits []string) (*signature
 	if s.blits, err = newLitIndex(blits); err != nil {
 		return nil, err
 	}
-	s.hits = make([]uint64, words)
-	s.newScratch(len(clauseID))
+	s.newScratch(words, len(clauseID))
 	return s, nil
 }
 
-// newScratch allocates the per-request scratch for a detector with the
-// given number of branch clauses; s.hits must be sized already.
-func (s *signature) newScratch(clauses int) {
-	s.hits = make([]uint64, len(s.hits))
-	s.hitsCmd = make([]uint64, len(s.hits))
+// newScratch allocates the per-request scratch: words is the size of the
+// largest field's hit set, clauses the number of branch clauses.
+func (s *signature) newScratch(words, clauses int) {
+	s.hits = make([]uint64, words)
+	s.hitsCmd = make([]uint64, words)
 	rw := (len(s.rules) + 63) / 64
 	s.cand = make([]uint64, rw)
 	s.matched = make([]uint64, rw)
@@ -285,7 +284,7 @@ func (s *signature) newScratch(clauses int) {
 // newSignature) with scratch of its own.
 func (s *signature) clone() *signature {
 	n := *s
-	n.newScratch(len(s.satisfied[0]) * 64)
+	n.newScratch(len(s.hits), len(s.satisfied[0])*64)
 	return &n
 }
 
