@@ -96,9 +96,7 @@ func NewContent(cfg ContentConfig) (*Content, error) {
 			return nil, err
 		}
 	}
-	c.norm.init()
-	c.clean[fiUserAgent] = newCleanCache()
-	c.clean[fiReferer] = newCleanCache()
+	c.initScratch()
 	return c, nil
 }
 
@@ -115,10 +113,15 @@ func (c *Content) Clone() *Content {
 	if c.ua != nil {
 		n.ua = c.ua.clone()
 	}
-	n.norm.init()
-	n.clean[fiUserAgent] = newCleanCache()
-	n.clean[fiReferer] = newCleanCache()
+	n.initScratch()
 	return n
+}
+
+// initScratch allocates c's per-request buffers and its clean caches.
+func (c *Content) initScratch() {
+	c.norm.init()
+	c.clean[fiUserAgent] = newCleanCache()
+	c.clean[fiReferer] = newCleanCache()
 }
 
 // ContentFactory returns a function that returns a new Content for cfg at

@@ -260,13 +260,13 @@ func newSignature(cfg SignatureConfig, rs *ruleSet, uaLits []string) (*signature
 	if s.blits, err = newLitIndex(blits); err != nil {
 		return nil, err
 	}
-	s.newScratch(words, len(clauseID))
+	s.newScratch(words, (len(clauseID)+63)/64)
 	return s, nil
 }
 
 // newScratch allocates the per-request scratch: words is the size of the
-// largest field's hit set, clauses the number of branch clauses.
-func (s *signature) newScratch(words, clauses int) {
+// largest field's hit set, clauseWords that of a set of branch clauses.
+func (s *signature) newScratch(words, clauseWords int) {
 	s.hits = make([]uint64, words)
 	s.hitsCmd = make([]uint64, words)
 	rw := (len(s.rules) + 63) / 64
@@ -275,7 +275,7 @@ func (s *signature) newScratch(words, clauses int) {
 	s.order = make([]uint16, 0, 16)
 	s.bhits = make([]uint64, s.blits.words())
 	for i := range s.satisfied {
-		s.satisfied[i] = make([]uint64, (clauses+63)/64)
+		s.satisfied[i] = make([]uint64, clauseWords)
 	}
 	s.bscanned, s.alone = 0, 0
 }
@@ -284,7 +284,7 @@ func (s *signature) newScratch(words, clauses int) {
 // newSignature) with scratch of its own.
 func (s *signature) clone() *signature {
 	n := *s
-	n.newScratch(len(s.hits), len(s.satisfied[0])*64)
+	n.newScratch(len(s.hits), len(s.satisfied[0]))
 	return &n
 }
 
